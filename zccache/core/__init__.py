@@ -1,0 +1,1 @@
+"""The cache core: knows nothing about any build system."""

@@ -1,0 +1,65 @@
+"""Settings from the environment, read once per process."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_MAXSIZE = 5 * 1024**3
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def parse_size(text: str) -> int:
+    """"500M", "5G", "1.5G", "200k" or plain bytes; binary units as ccache's."""
+    m = _SIZE.match(text)
+    if not m:
+        raise ConfigError(f"invalid size {text!r} (use e.g. 500M or 5G)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Config:
+    cache_dir: str
+    maxsize: int
+    basedir: str | None  # absolute paths below it are rewritten relative to the cwd
+    direct: bool  # direct mode; off means every lookup preprocesses
+    hash_dir: bool  # key on the cwd when the output embeds it (debug info)
+    disabled: bool
+    sloppiness: frozenset[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        cache_dir = env.get("ZCCACHE_CACHE_DIR") or env.get("ZCCACHE_DIR")
+        if not cache_dir:
+            import platformdirs
+
+            cache_dir = platformdirs.user_cache_dir("pyzccache", appauthor=False)
+        basedir = env.get("ZCCACHE_BASEDIR") or None
+        if basedir:
+            basedir = os.path.normpath(os.path.abspath(basedir))
+        maxsize_text = env.get("ZCCACHE_MAXSIZE")
+        maxsize = parse_size(maxsize_text) if maxsize_text else DEFAULT_MAXSIZE
+        slop = frozenset(s.strip() for s in env.get("ZCCACHE_SLOPPINESS", "").split(",") if s.strip())
+        return cls(
+            cache_dir=os.path.abspath(os.path.expanduser(cache_dir)),
+            maxsize=maxsize,
+            basedir=basedir,
+            direct=env_flag(env, "ZCCACHE_DIRECT", True),
+            hash_dir=env_flag(env, "ZCCACHE_HASHDIR", True),
+            disabled=env_flag(env, "ZCCACHE_DISABLE", False),
+            sloppiness=slop,
+        )

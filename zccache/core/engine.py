@@ -1,0 +1,294 @@
+"""One path for every cacheable tool run: key -> lookup -> (run + store | restore).
+
+Direct mode keys on the tool, its arguments and the sources' content, then on a
+manifest of the headers the last compiles read (see manifest.py). Preprocessor mode
+keys on the preprocessed text instead; it is used when direct mode is switched off
+and, as the fallback, for compiles whose header list the tool could not report.
+
+The cache may be broken in any way (unwritable directory, corrupt database, a full
+disk): the compile still happens and succeeds, with one warning line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from zccache.core import keys
+from zccache.core.config import Config
+from zccache.core.hashing import trusted_sig
+from zccache.core.invocation import Invocation, Outcome, RunResult
+from zccache.core.manifest import Entry, FileHashes, Uncacheable, matches, record
+from zccache.core.store import Store
+
+MAX_ENTRIES = 16  # manifest entries kept per direct key, newest first
+_CHANGE_MARGIN_NS = 20_000_000  # file timestamps come from a coarse clock
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What the caller must hand back to its user: bytes, exit code and the outcome."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    outcome: Outcome
+
+
+class _StoreMemo:
+    """The store seen as the families' memo, under a prefix of its own."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, key: str):
+        return self._store.get("memo:" + key)
+
+    def set(self, key: str, value) -> None:
+        self._store.set("memo:" + key, value)
+
+
+class Engine:
+    def __init__(self, config: Config, store: Store | None, hook, warn=None) -> None:
+        self.config = config
+        self.store = store
+        self.hook = hook
+        self.hashes = FileHashes()
+        self._warn = warn or _stderr_warn
+        self._warned = False
+        _ = _umask()  # read once, before any thread could race on it
+
+    # -- entry point -------------------------------------------------------------------
+
+    def run(self, inv: Invocation) -> Completed:
+        started = time.monotonic()
+        store = self.store
+        if store is None or self.config.disabled:
+            return self._plain(inv, "cache disabled" if self.config.disabled else "cache unavailable", started)
+        try:
+            found = self._lookup(inv, store)
+        except _TimeMacros:
+            return self._plain(inv, "time macros", started)
+        except Exception as exc:  # StoreError, OSError ...: the cache must never fail a build
+            self._warn_once(f"cache lookup failed ({_one_line(exc)}); compiling without cache")
+            return self._plain(inv, "cache error", started)
+        if isinstance(found, Completed):
+            return found
+        return self._miss(inv, store, found, started)
+
+    # -- lookup --------------------------------------------------------------------------
+
+    def _lookup(self, inv: Invocation, store: Store) -> Completed | _Keys:
+        identity = self.tool_identity(inv, store)
+        source_hashes = []
+        for src in inv.sources:
+            digest, uses_time = self.hashes.hash(os.path.join(inv.cwd, src))
+            if uses_time and "time_macros" not in self.config.sloppiness:
+                raise _TimeMacros()
+            source_hashes.append(digest)
+        extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
+        k = _Keys(identity=identity, extras=extras, direct="", source_hashes=source_hashes)
+        k.direct = keys.direct_key(inv, identity, source_hashes, extras)
+        manifest = store.get("m:" + k.direct) if self.config.direct else None
+        k.manifest = manifest if isinstance(manifest, dict) else {}
+        if self.config.direct and not k.manifest.get("pp"):
+            for wire in k.manifest.get("entries", []):
+                try:
+                    entry = Entry.from_wire(wire)
+                except (TypeError, ValueError):
+                    continue
+                if matches(entry, inv.cwd, self.hashes):
+                    done = self._restore(inv, store, entry.result, "direct", started=None)
+                    if done is not None:
+                        return done
+            return k
+        if not inv.can_preprocess:
+            return k
+        pre = inv.family.preprocess(inv)
+        if pre.returncode != 0:
+            return k  # let the real compile report the error
+        k.preprocessed = keys.preprocessed_key(inv, identity, pre.stdout, extras)
+        done = self._restore(inv, store, k.preprocessed, "preprocessed", started=None)
+        return done if done is not None else k
+
+    def _restore(self, inv: Invocation, store: Store, key: str, mode: str, started) -> Completed | None:
+        result = store.get("r:" + key)
+        if not isinstance(result, dict):
+            return None
+        files = result.get("files")
+        if not isinstance(files, list) or {f[0] for f in files} != set(inv.outputs):
+            return None
+        for role, data in files:
+            if not isinstance(data, bytes):
+                return None
+        try:
+            for role, data in files:
+                _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data)
+        except OSError:
+            return None  # e.g. the output directory is missing: the compiler will say so
+        outcome = Outcome(kind="hit", reason=mode, key=key)
+        return Completed(0, result.get("stdout", b""), result.get("stderr", b""), outcome)
+
+    # -- miss ----------------------------------------------------------------------------
+
+    def _miss(self, inv: Invocation, store: Store, k: _Keys, started: float) -> Completed:
+        begun_ns = time.time_ns() - _CHANGE_MARGIN_NS
+        run = inv.family.execute(inv)
+        if run.returncode != 0:
+            return self._done(inv, run, Outcome(kind="failed", reason="compile error", returncode=run.returncode), started)
+        try:
+            key, why = self._record(inv, store, k, run, begun_ns)
+        except Uncacheable as exc:
+            return self._done(inv, run, Outcome(kind="passthrough", reason=str(exc)), started)
+        except Exception as exc:
+            self._warn_once(f"cache store failed ({_one_line(exc)})")
+            return self._done(inv, run, Outcome(kind="passthrough", reason="cache error"), started)
+        return self._done(inv, run, Outcome(kind="miss", reason=why, key=key), started)
+
+    def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int) -> tuple[str, str]:
+        for src in inv.sources:
+            st = os.stat(os.path.join(inv.cwd, src))
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= begun_ns:
+                raise Uncacheable("source modified during compile")
+        if self.config.direct and run.inputs is not None:
+            dirs = inv.family.search_dirs(inv, _StoreMemo(store))
+            entry = record(
+                cwd=inv.cwd,
+                headers=run.inputs,
+                search_dirs=dirs.order,
+                system_dirs=set(dirs.system),
+                source_dirs=[os.path.dirname(os.path.join(inv.cwd, s)) for s in inv.sources],
+                started_ns=begun_ns,
+                hashes=self.hashes,
+                result_key_of=lambda rows: keys.result_key(k.direct, rows),
+            )
+            self._store_result(inv, store, entry.result, run)
+            old = [e for e in k.manifest.get("entries", []) if isinstance(e, list) and len(e) == 3 and e[2] != entry.result]
+            store.set("m:" + k.direct, {"entries": [entry.to_wire(), *old[: MAX_ENTRIES - 1]]})
+            return entry.result, "direct"
+        if not inv.can_preprocess:
+            raise Uncacheable(run.why_no_inputs or "no dependency information")
+        # Preprocessor mode: switched on by the user, or the fallback when the
+        # tool could not list the headers it read.
+        if run.inputs is not None:
+            for header in run.inputs:
+                if self.hashes.hash(os.path.join(inv.cwd, header))[1] and "time_macros" not in self.config.sloppiness:
+                    raise Uncacheable("time macros")
+        if not k.preprocessed:
+            pre = inv.family.preprocess(inv)
+            if pre.returncode != 0:
+                raise Uncacheable("preprocessor failed")
+            k.preprocessed = keys.preprocessed_key(inv, k.identity, pre.stdout, k.extras)
+        self._store_result(inv, store, k.preprocessed, run)
+        if self.config.direct:
+            store.set("m:" + k.direct, {"pp": True})
+        return k.preprocessed, "preprocessed"
+
+    def _store_result(self, inv: Invocation, store: Store, key: str, run: RunResult) -> None:
+        files = []
+        for role, path in inv.outputs.items():
+            try:
+                with open(os.path.join(inv.cwd, path), "rb") as f:
+                    files.append([role, f.read()])
+            except OSError:
+                raise Uncacheable(f"output not written: {role}") from None
+        store.set("r:" + key, {"files": files, "stdout": run.stdout, "stderr": run.stderr})
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def tool_identity(self, inv: Invocation, store: Store | None) -> str:
+        """Content hash of the tool plus what it says of itself, memoised by stat."""
+        st = os.stat(inv.tool)
+        sig = trusted_sig(st)
+        memo_key = f"tool:{inv.family.name}:{inv.tool}:{sig}" if sig else None
+        if memo_key and store is not None:
+            known = store.get("memo:" + memo_key)
+            if isinstance(known, str):
+                return known
+        from zccache.core.hashing import Hasher, hash_file
+
+        h = Hasher("zccache-tool-v1")
+        h.text(hash_file(inv.tool))
+        h.update(inv.family.describe_tool(inv.tool, inv.env))
+        identity = h.hexdigest()
+        if memo_key and store is not None:
+            store.set("memo:" + memo_key, identity)
+        return identity
+
+    def _plain(self, inv: Invocation, reason: str, started: float) -> Completed:
+        from zccache.core.process import run_tool
+
+        rc, out, err = run_tool(inv.command, inv.cwd, inv.env)
+        kind = "failed" if rc != 0 else "passthrough"
+        return self._done(inv, RunResult(rc, out, err), Outcome(kind=kind, reason=reason, returncode=rc), started)
+
+    def _done(self, inv: Invocation, run: RunResult, outcome: Outcome, started: float) -> Completed:
+        outcome = Outcome(
+            kind=outcome.kind,
+            reason=outcome.reason,
+            returncode=run.returncode,
+            key=outcome.key,
+            seconds=time.monotonic() - started,
+        )
+        return Completed(run.returncode, run.stdout, run.stderr, outcome)
+
+    def _warn_once(self, message: str) -> None:
+        if not self._warned:
+            self._warned = True
+            self._warn(message)
+
+
+class _TimeMacros(Exception):
+    pass
+
+
+@dataclass
+class _Keys:
+    identity: str
+    extras: list[bytes]
+    direct: str
+    source_hashes: list[str]
+    manifest: dict | None = None
+    preprocessed: str = ""
+
+
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Write the whole file under a temporary name, then rename it into place, so a
+    reader (or a crash) never sees half an object; the mode is the compiler's."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".zccache-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _stderr_warn(message: str) -> None:
+    sys.stderr.write(f"zccache: {message}\n")
+    sys.stderr.flush()

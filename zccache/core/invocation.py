@@ -1,0 +1,113 @@
+"""The typed values that cross module lines: what is run, and what came of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Memo(Protocol):
+    """A small persistent key/value memo the engine lends to tool families."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One real run of the tool, with what it told us about its inputs."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    # Every file the tool read besides the sources (headers), as the tool named
+    # them; None when the run could not tell, which makes the result uncacheable.
+    inputs: list[str] | None = None
+    why_no_inputs: str = ""
+
+
+@dataclass(frozen=True)
+class SearchPath:
+    """Where the tool looks for the files it reads, in order; the system part too."""
+
+    order: list[str]
+    system: list[str]
+
+
+class ToolFamily(Protocol):
+    """What the engine needs from a tool family (gcc/clang, rustc ...).
+
+    The family knows its tool's command line; the engine knows keys, manifests and
+    the store. A family is returned inside the Invocation its classify hook made.
+    """
+
+    name: str
+
+    def describe_tool(self, tool: str, env: Mapping[str, str]) -> bytes:
+        """Bytes that identify the tool beyond its binary (version, target)."""
+        ...
+
+    def execute(self, inv: Invocation) -> RunResult:
+        """Run the real tool for a miss, finding out which files it read."""
+        ...
+
+    def search_dirs(self, inv: Invocation, memo: Memo) -> SearchPath:
+        """Directories searched for the inputs, in search order (for shadowing)."""
+        ...
+
+    def preprocess(self, inv: Invocation) -> RunResult:
+        """The preprocessed text as stdout, for preprocessor-mode keys."""
+        ...
+
+
+@dataclass
+class Invocation:
+    """A cacheable run of a tool: what to run, and what its result depends on."""
+
+    family: ToolFamily
+    tool: str  # absolute path of the real tool
+    args: list[str]  # what the tool is run with (response files expanded)
+    cwd: str
+    env: Mapping[str, str]
+    key_args: list[str]  # normalised args: output names out
+    sources: list[str]  # hashed by content; paths as given, relative to cwd
+    outputs: dict[str, str]  # role -> path of every file the run writes
+    key_env: dict[str, str] = field(default_factory=dict)
+    hash_cwd: bool = False  # the output embeds the working directory (debug info)
+    # The source may be preprocessed to key on; False for languages with no preprocessor.
+    can_preprocess: bool = True
+    # __DATE__/__TIME__ give reproducible results (SOURCE_DATE_EPOCH is in the key).
+    time_macros_ok: bool = False
+    details: Any = None  # the family's own parse of the command line
+
+    @property
+    def command(self) -> list[str]:
+        return [self.tool, *self.args]
+
+
+@dataclass(frozen=True)
+class Passthrough:
+    """A run the cache must not touch; ``reason`` is counted in the statistics."""
+
+    reason: str
+    tool: str | None = None  # resolved tool path, when known
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One command line that the tool treats as several independent runs."""
+
+    parts: list[Invocation]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one run, for statistics, journals and observers."""
+
+    kind: str  # "hit" | "miss" | "passthrough" | "failed"
+    reason: str = ""  # passthrough reason, miss detail, or hit mode ("direct"/"preprocessed")
+    returncode: int = 0
+    key: str | None = None
+    seconds: float = 0.0

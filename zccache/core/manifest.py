@@ -1,0 +1,190 @@
+"""Direct-mode manifests: which headers a compile read, and proof that none moved.
+
+A manifest belongs to one direct key (compiler, args, source content, env). Each
+entry records the headers one compile read, with their content hashes, and the
+*shadow probes*: every path at which a new file would have been found before one of
+those headers on the include search path (``-I a -I b`` and a header found as
+``b/x.h``: the probe is ``a/x.h``). A probe is kept with the nearest directory that
+exists and that directory's mtime; creating any file below it changes that mtime,
+so an unchanged directory proves the probes below it still absent without touching
+them. A changed one (an in-source build writing its objects) costs one stat per
+probe below it. ccache, sccache and the Rust zccache all miss the shadowing case.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from zccache.core.hashing import StatSig, hash_bytes, is_settled, stat_sig, trusted_sig
+
+TIME_MACROS = (b"__DATE__", b"__TIME__", b"__TIMESTAMP__")
+
+
+class Uncacheable(Exception):
+    """This result cannot be recorded safely; the message is the counted reason."""
+
+
+@dataclass
+class Entry:
+    headers: list[tuple[str, str, StatSig | None]]  # path as the tool named it, hash, trusted stat
+    probes: list[tuple[str, int | None, list[str]]]  # dir, its mtime (None: not settled), names
+    result: str
+
+    def to_wire(self) -> list:
+        return [
+            [[p, h, list(s) if s else None] for p, h, s in self.headers],
+            [[d, m, n] for d, m, n in self.probes],
+            self.result,
+        ]
+
+    @classmethod
+    def from_wire(cls, data: list) -> Entry:
+        headers, probes, result = data
+        return cls(
+            headers=[(p, h, tuple(s) if s else None) for p, h, s in headers],
+            probes=[(d, m, list(n)) for d, m, n in probes],
+            result=result,
+        )
+
+
+class FileHashes:
+    """Content hashes memoised by stat signature within one process (or daemon)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[StatSig, str, bool]] = {}
+
+    def hash(self, path: str, st: os.stat_result | None = None) -> tuple[str, bool]:
+        """(content hash, uses a time macro) of path, re-read only when it changed."""
+        if st is None:
+            st = os.stat(path)
+        sig = stat_sig(st)
+        hit = self._memo.get(path)
+        if hit is not None and hit[0] == sig and trusted_sig(st) is not None:
+            return hit[1], hit[2]
+        with open(path, "rb") as f:
+            data = f.read()
+        digest = hash_bytes(data)
+        uses_time = any(m in data for m in TIME_MACROS)
+        self._memo[path] = (sig, digest, uses_time)
+        return digest, uses_time
+
+
+def _norm(cwd: str, path: str) -> str:
+    return os.path.normpath(os.path.join(cwd, path))
+
+
+def record(
+    cwd: str,
+    headers: Iterable[str],
+    search_dirs: list[str],
+    system_dirs: set[str],
+    source_dirs: Iterable[str],
+    started_ns: int,
+    hashes: FileHashes,
+    result_key_of,
+) -> Entry:
+    """Build the manifest entry for a compile that started at ``started_ns``.
+
+    Raises Uncacheable when a header changed during the compile (the object may
+    mix old and new content) or uses a time macro.
+    """
+    now = time.time_ns()
+    rows: list[tuple[str, str, StatSig | None]] = []
+    absolute: list[str] = []
+    for path in dict.fromkeys(headers):
+        full = _norm(cwd, path)
+        try:
+            st = os.stat(full)
+        except OSError:
+            raise Uncacheable("header vanished during compile") from None
+        if st.st_mtime_ns >= started_ns or st.st_ctime_ns >= started_ns:
+            raise Uncacheable("header modified during compile")
+        digest, uses_time = hashes.hash(full, st)
+        if uses_time:
+            raise Uncacheable("time macros")
+        rows.append((path, digest, trusted_sig(st, now)))
+        absolute.append(full)
+    probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now)
+    return Entry(headers=rows, probes=probes, result=result_key_of(rows))
+
+
+def _shadow_probes(
+    cwd: str,
+    headers: list[str],
+    search_dirs: list[str],
+    system_dirs: set[str],
+    source_dirs: Iterable[str],
+    now_ns: int,
+) -> list[tuple[str, int | None, list[str]]]:
+    order = [_norm(cwd, d) for d in search_dirs]
+    systems = {_norm(cwd, d) for d in system_dirs}
+    header_set = set(headers)
+    includers = {_norm(cwd, d) for d in source_dirs}
+    includers.update(
+        os.path.dirname(h) for h in headers if not any(h.startswith(s + os.sep) for s in systems)
+    )
+    candidates: set[str] = set()
+    for h in headers:
+        is_system = any(h.startswith(s + os.sep) for s in systems)
+        for j, d in enumerate(order):
+            if not h.startswith(d + os.sep):
+                continue
+            rel = h[len(d) + 1 :]
+            candidates.update(os.path.join(e, rel) for e in order[:j])
+            if not is_system:
+                candidates.update(os.path.join(i, rel) for i in includers)
+    isdir: dict[str, bool] = {}
+
+    def exists_dir(p: str) -> bool:
+        if p not in isdir:
+            isdir[p] = os.path.isdir(p)
+        return isdir[p]
+
+    groups: dict[str, list[str]] = {}
+    for c in candidates:
+        if c in header_set or os.path.lexists(c):
+            continue  # present now and not chosen: its presence changes nothing
+        parent = os.path.dirname(c)
+        while not exists_dir(parent) and parent != os.path.dirname(parent):
+            parent = os.path.dirname(parent)
+        groups.setdefault(parent, []).append(os.path.relpath(c, parent))
+    probes: list[tuple[str, int | None, list[str]]] = []
+    for d, names in sorted(groups.items()):
+        try:
+            mtime: int | None = os.stat(d).st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime is not None and not is_settled(mtime, now_ns):
+            mtime = None
+        probes.append((d, mtime, sorted(names)))
+    return probes
+
+
+def matches(entry: Entry, cwd: str, hashes: FileHashes) -> bool:
+    """True when every header is unchanged and no probe path has appeared."""
+    for path, digest, sig in entry.headers:
+        full = _norm(cwd, path)
+        try:
+            st = os.stat(full)
+        except OSError:
+            return False
+        if sig is not None and stat_sig(st) == sig:
+            continue
+        try:
+            if hashes.hash(full, st)[0] != digest:
+                return False
+        except OSError:
+            return False
+    for d, mtime, names in entry.probes:
+        if mtime is not None:
+            try:
+                if os.stat(d).st_mtime_ns == mtime:
+                    continue
+            except OSError:
+                pass
+        if any(os.path.lexists(os.path.join(d, n)) for n in names):
+            return False
+    return True

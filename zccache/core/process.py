@@ -1,0 +1,15 @@
+"""Running the real tool: argument vectors only, never a shell string."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+
+
+def run_tool(command: list[str], cwd: str, env: Mapping[str, str]) -> tuple[int, bytes, bytes]:
+    """Run command, capturing its output so that it can be stored and replayed."""
+    try:
+        proc = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, check=False)
+    except OSError as exc:
+        return 127, b"", f"zccache: cannot run {command[0]!r}: {exc.strerror}\n".encode()
+    return proc.returncode, proc.stdout, proc.stderr

@@ -1,0 +1,125 @@
+"""The local store: a diskcache index of manifests, results and memos.
+
+Every value is framed as MAGIC + blake3(payload) + payload and the digest is
+checked on every read: a truncated or corrupted entry (a torn disk write, a stray
+editor, a bad sector) is deleted and reported as absent, never handed back. Values
+above diskcache's file threshold are separate files that diskcache writes under a
+fresh name before committing the row, so a crash leaves no half-written entry.
+Counters live in a second, never-evicted diskcache beside the first, so that
+size-driven eviction can drop results but not statistics.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import diskcache
+import msgpack
+from blake3 import blake3
+
+MAGIC = b"ZC1\0"
+_HEADER = len(MAGIC) + 32
+
+
+class StoreError(Exception):
+    """The cache directory cannot be used; the message is one line for the user."""
+
+
+def _frame(payload: bytes) -> bytes:
+    return MAGIC + blake3(payload).digest() + payload
+
+
+def _unframe(value: object) -> bytes | None:
+    if not isinstance(value, bytes) or len(value) < _HEADER or not value.startswith(MAGIC):
+        return None
+    payload = value[_HEADER:]
+    if blake3(payload).digest() != value[len(MAGIC) : _HEADER]:
+        return None
+    return payload
+
+
+class Store:
+    def __init__(self, directory: str, size_limit: int) -> None:
+        self.directory = directory
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            self._cache = diskcache.Cache(
+                os.path.join(directory, "store"),
+                size_limit=size_limit,
+                eviction_policy="least-recently-used",
+                timeout=60,
+            )
+            self._stats = diskcache.Cache(
+                os.path.join(directory, "stats"), eviction_policy="none", timeout=60
+            )
+        except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
+            raise StoreError(f"cannot open cache at {directory}: {_one_line(exc)}") from None
+        self.corrupt_dropped = 0
+
+    # -- framed values ---------------------------------------------------------------
+
+    def get(self, key: str) -> Any | None:
+        """The stored object for key, or None when absent or corrupt (then dropped)."""
+        try:
+            raw = self._cache.get(key, default=None, retry=True)
+        except Exception:
+            raw = b"corrupt"  # a value file that vanished or cannot be read
+        if raw is None:
+            return None
+        payload = _unframe(raw)
+        value = None
+        if payload is not None:
+            try:
+                value = msgpack.unpackb(payload, raw=False)
+            except Exception:
+                value = None
+        if value is None:
+            self.corrupt_dropped += 1
+            self.delete(key)
+            self.incr("corrupt_dropped")
+        return value
+
+    def set(self, key: str, value: Any) -> None:
+        self._cache.set(key, _frame(msgpack.packb(value, use_bin_type=True)), retry=True)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._cache.delete(key, retry=True)
+        except Exception:
+            pass
+
+    # -- counters ----------------------------------------------------------------------
+
+    def incr(self, name: str, amount: int = 1) -> None:
+        self._stats.incr(name, amount, default=0, retry=True)
+
+    def counters(self) -> dict[str, int]:
+        return {str(k): int(self._stats.get(k, 0)) for k in self._stats.iterkeys()}
+
+    def zero(self) -> None:
+        self._stats.clear(retry=True)
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def clear(self) -> int:
+        return int(self._cache.clear(retry=True))
+
+    def volume(self) -> int:
+        return int(self._cache.volume())
+
+    def entries(self) -> int:
+        return len(self._cache)
+
+    @property
+    def size_limit(self) -> int:
+        return int(self._cache.size_limit)
+
+    def close(self) -> None:
+        self._cache.close()
+        self._stats.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

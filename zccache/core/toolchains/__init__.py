@@ -1,0 +1,1 @@
+"""Built-in tool families, each a plugin of the core."""

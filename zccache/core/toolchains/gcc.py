@@ -1,0 +1,553 @@
+"""The gcc/clang family: command-line parsing, dependency discovery, search paths.
+
+Registered as a plugin through the same ``zccache_classify`` hook a third-party
+family would implement. Anything this parser does not understand well enough to be
+sure of the outputs is passed through with a reason, never guessed at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from zccache.core.config import env_flag
+from zccache.core.hashing import Hasher, stat_sig
+from zccache.core.hookspecs import hookimpl
+from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunResult, SearchPath
+from zccache.core.process import run_tool
+
+NAME = "gcc"
+_COMPILER = re.compile(r"^(?:.*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(?:-\d+(?:\.\d+)*)?$")
+
+# Options whose value is the next argument when not attached ("-I dir" / "-Idir").
+_TAKES_VALUE = {
+    "-o", "-I", "-D", "-U", "-include", "-imacros", "-isystem", "-iquote", "-idirafter",
+    "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-x",
+    "-MF", "-MT", "-MQ", "-Xpreprocessor", "-Xassembler", "-Xlinker", "-aux-info",
+    "--param", "-L", "-l", "-T", "-u", "-z", "-A", "-arch", "-target", "--sysroot",
+    "-e", "-specs", "-G", "-V", "-b", "-dumpbase", "-dumpdir", "-dumpbase-ext", "-B",
+    "-Xclang", "-MJ", "--serialize-diagnostics", "-include-pch", "-ftime-trace-file",
+}
+# Single-letter options whose value may be attached.
+_ATTACHED = ("-I", "-D", "-U", "-o", "-L", "-l", "-x", "-MF", "-MT", "-MQ", "-B", "-A", "-u", "-z", "-T")
+_PATH_VALUED = {"-I", "-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-MF", "-o"}
+_LANG_OF_EXT = {
+    ".c": "c", ".cc": "c++", ".cp": "c++", ".cxx": "c++", ".cpp": "c++", ".CPP": "c++",
+    ".c++": "c++", ".C": "c++", ".m": "objective-c", ".mm": "objective-c++", ".M": "objective-c++",
+    ".S": "assembler-with-cpp", ".sx": "assembler-with-cpp",
+    ".s": "assembler", ".i": "cpp-output", ".ii": "c++-cpp-output", ".cu": "cuda",
+}
+_CACHEABLE_LANGS = {"c", "c++", "objective-c", "objective-c++", "assembler-with-cpp"}
+# Options that make the compiler write files we do not know how to name, read
+# files we do not hash, or otherwise put the result out of our reach.
+_PASSTHROUGH_PREFIXES = (
+    "-save-temps", "-fdump-", "-fprofile-generate", "-fprofile-use", "-fauto-profile",
+    "-fcallgraph-info", "-fplugin", "-specs", "-fsanitize-blacklist", "-fsanitize-ignorelist",
+    "-ftime-trace", "-fmodules", "-fmodule-", "-MJ", "-fprofile-instr-", "-fcoverage-mapping",
+    "--serialize-diagnostics", "-fopt-info", "-frepo", "-include-pch", "-emit-pch", "-Xclang",
+    "-fcreate-profile", "-fbranch-probabilities", "-fprofile-dir", "-fdebug-types-section-dir",
+)
+_PASSTHROUGH_EXACT = {"-E", "-M", "-MM", "-MG", "-###", "-v", "-B", "-Xpreprocessor", "-Xassembler",
+                      "-aux-info", "-fprofile-values", "-fprofile-update", "-pipe-output", "--help",
+                      "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "-fsyntax-only"}
+# Environment the compiler reads; its value is part of the key.
+_KEY_ENV = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
+            "GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG", "LANG", "LC_ALL", "LC_CTYPE",
+            "LC_MESSAGES", "LANGUAGE", "CCC_OVERRIDE_OPTIONS", "SDKROOT", "MACOSX_DEPLOYMENT_TARGET")
+# Arguments that change where the compiler searches for headers.
+_SEARCH_PREFIXES = ("-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-isysroot",
+                    "--sysroot", "-nostdinc", "-m", "-target", "--target", "-stdlib", "--gcc-toolchain")
+# -g, -ggdb3, -gdwarf-4, -g0 ...: switches debug info on (or, at level 0, off).
+_DEBUG_LEVEL = re.compile(r"^-g(gdb|dwarf|dwarf-[2-5]|stabs\+?|xcoff\+?|vms|line-tables-only|full|btf|ctf)?([0-3]?)$")
+
+
+@dataclass
+class Parsed:
+    """What the command line says, independent of any one source file."""
+
+    args: list[str]  # expanded, basedir-rewritten
+    sources: list[tuple[int, str, str]]  # (index in args, path, language)
+    output: str | None
+    mode: str  # "-c" or "-S"
+    depfile: str | None  # -MF value
+    md: bool
+    mmd: bool
+    dep_target_given: bool
+    debug: bool
+    split_dwarf: bool
+    coverage: bool
+    profile_arcs: bool
+    stack_usage: bool
+    search_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Details:
+    """Per-source facts the family needs again when it runs the compile."""
+
+    parsed: Parsed
+    lang: str
+    source: str
+    dep_mode: str  # "own": we add -MD; "user-md": read the user's; "user-mmd": extra -M pass
+    user_depfile: str | None
+
+
+class GccFamily:
+    name = NAME
+
+    # -- identity --------------------------------------------------------------------
+
+    def describe_tool(self, tool: str, env: Mapping[str, str]) -> bytes:
+        rc, out, err = run_tool([tool, "-v"], os.getcwd(), env)
+        return b"%d\0%s\0%s" % (rc, out, err)
+
+    # -- running -------------------------------------------------------------------------
+
+    def execute(self, inv: Invocation) -> RunResult:
+        d: Details = inv.details
+        tmpdir = tempfile.mkdtemp(prefix="zccache-")
+        try:
+            command = inv.command
+            own_dep = None
+            if d.dep_mode == "own":
+                own_dep = os.path.join(tmpdir, "deps.d")
+                command = [*command, "-MD", "-MF", own_dep]
+            rc, out, err = run_tool(command, inv.cwd, inv.env)
+            if rc != 0:
+                return RunResult(rc, out, err)
+            if d.dep_mode == "own":
+                dep_path = own_dep
+            elif d.dep_mode == "user-md":
+                dep_path = os.path.join(inv.cwd, d.user_depfile or "")
+            else:
+                dep_path = os.path.join(tmpdir, "deps.d")
+                m_rc, _, _ = run_tool([inv.tool, *_without_outputs(d.parsed.args), "-M", "-MF", dep_path], inv.cwd, inv.env)
+                if m_rc != 0:
+                    return RunResult(rc, out, err, None, "dependency scan failed")
+            try:
+                with open(dep_path, "rb") as f:
+                    text = f.read().decode("utf-8", "surrogateescape")
+            except OSError:
+                return RunResult(rc, out, err, None, "no dependency file")
+            source = os.path.normpath(os.path.join(inv.cwd, d.source))
+            inputs = [p for p in parse_depfile(text) if os.path.normpath(os.path.join(inv.cwd, p)) != source]
+            return RunResult(rc, out, err, inputs)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def preprocess(self, inv: Invocation) -> RunResult:
+        d: Details = inv.details
+        rc, out, err = run_tool([inv.tool, *_without_outputs(d.parsed.args), "-E"], inv.cwd, inv.env)
+        return RunResult(rc, out, err)
+
+    def search_dirs(self, inv: Invocation, memo: Memo) -> SearchPath:
+        """The compiler's own include search list (``-E -v``), memoised per argument set."""
+        d: Details = inv.details
+        h = Hasher("gcc-search-v1")
+        st = os.stat(inv.tool)
+        h.text(inv.tool)
+        h.text(repr(stat_sig(st)))
+        h.text(d.lang)
+        h.text(inv.cwd)
+        for arg in d.parsed.search_args:
+            h.text(arg)
+        for name in ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"):
+            h.text(inv.env.get(name, ""))
+        key = "gcc-search:" + h.hexdigest()
+        known = memo.get(key)
+        if isinstance(known, list) and len(known) == 2:
+            return SearchPath(order=list(known[0]), system=list(known[1]))
+        command = [inv.tool, *d.parsed.search_args, "-x", d.lang, "-E", "-v", os.devnull]
+        rc, _, err = run_tool(command, inv.cwd, inv.env)
+        order, system = parse_search_list(err.decode("utf-8", "surrogateescape"), d.parsed.args)
+        if rc == 0:
+            memo.set(key, [order, system])
+        return SearchPath(order=order, system=system)
+
+
+FAMILY = GccFamily()
+
+
+@hookimpl
+def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
+    if not _COMPILER.match(os.path.basename(argv[0])):
+        return None
+    return classify(argv, cwd, env)
+
+
+def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Batch | Passthrough:
+    tool = argv[0]
+    try:
+        args = expand_response_files(argv[1:], cwd)
+    except OSError:
+        return Passthrough("response file unreadable", tool)
+    for name in ("DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"):
+        if env.get(name):
+            return Passthrough(f"{name} set", tool)
+    basedir = env.get("ZCCACHE_BASEDIR")
+    if basedir:
+        args = rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
+    parsed = parse_args(args)
+    if isinstance(parsed, Passthrough):
+        return Passthrough(parsed.reason, tool)
+    if len(parsed.sources) > 1:
+        if parsed.output is not None or parsed.depfile is not None:
+            return Passthrough("multiple sources with -o or -MF", tool)
+        parts = []
+        for index, _path, _lang in parsed.sources:
+            others = {i for i, _, _ in parsed.sources if i != index}
+            sub = parse_args([a for i, a in enumerate(parsed.args) if i not in others])
+            assert not isinstance(sub, Passthrough)
+            part = _invocation(tool, sub, cwd, env)
+            if isinstance(part, Passthrough):
+                return part
+            parts.append(part)
+        return Batch(parts)
+    return _invocation(tool, parsed, cwd, env)
+
+
+def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough:
+    _index, source, lang = p.sources[0]
+    if lang not in _CACHEABLE_LANGS:
+        return Passthrough(f"unsupported language {lang}", tool)
+    stem_source = os.path.splitext(os.path.basename(source))[0]
+    output = p.output if p.output is not None else stem_source + (".o" if p.mode == "-c" else ".s")
+    if output == "-":
+        return Passthrough("output to stdout", tool)
+    stem = os.path.splitext(output)[0]
+    outputs = {"object": output}
+    dep_mode, user_depfile = "own", None
+    if p.md or p.mmd:
+        user_depfile = p.depfile if p.depfile is not None else stem + ".d"
+        outputs["depfile"] = user_depfile
+        dep_mode = "user-mmd" if p.mmd else "user-md"
+    if p.coverage:
+        outputs["gcno"] = stem + ".gcno"
+    if p.split_dwarf and p.debug and p.mode == "-c":
+        outputs["dwo"] = stem + ".dwo"
+    if p.stack_usage:
+        outputs["su"] = stem + ".su"
+    key_args = _key_args(p.args)
+    if (p.md or p.mmd) and not p.dep_target_given:
+        key_args.append("zccache:dep-target=" + output)  # the depfile names the object
+    if p.profile_arcs or p.coverage or (p.split_dwarf and p.debug):
+        # the object embeds its own (.gcda / .dwo) path
+        key_args.append("zccache:object-path=" + os.path.normpath(os.path.join(cwd, output)))
+    hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
+    key_env = {k: env[k] for k in _KEY_ENV if k in env}
+    return Invocation(
+        family=FAMILY,
+        tool=tool,
+        args=p.args,
+        cwd=cwd,
+        env=env,
+        key_args=key_args,
+        sources=[source],
+        outputs=outputs,
+        key_env=key_env,
+        hash_cwd=(p.debug and hash_dir) or p.coverage or p.profile_arcs,
+        can_preprocess=True,
+        time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")),
+        details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile),
+    )
+
+
+def parse_args(args: list[str]) -> Parsed | Passthrough:
+    sources: list[tuple[int, str, str]] = []
+    output = depfile = None
+    mode = None
+    md = mmd = dep_target = debug = split = coverage = arcs = stack = False
+    lang: str | None = None
+    search: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        value = None
+        opt = a
+        if a in _TAKES_VALUE:
+            if i + 1 >= len(args):
+                return Passthrough(f"missing value for {a}")
+            value = args[i + 1]
+        else:
+            for prefix in _ATTACHED:
+                if a.startswith(prefix) and len(a) > len(prefix) and not _is_longer_option(a):
+                    opt, value = prefix, a[len(prefix):]
+                    break
+        if opt in _PASSTHROUGH_EXACT or a in _PASSTHROUGH_EXACT or a.startswith(_PASSTHROUGH_PREFIXES):
+            return Passthrough(_reason(opt))
+        if a.startswith("-Wp,") and ("-M" in a or "-d" in a):
+            return Passthrough("-Wp dependency output")
+        if a.startswith("-Wa,") and any(x.startswith(("-a", "--MD", "-M")) for x in a[4:].split(",")):
+            return Passthrough("assembler listing output")
+        if a.startswith("-d") and opt == a and value is None:
+            return Passthrough("-d debug dump")
+        if opt.startswith(_SEARCH_PREFIXES) and opt != "-x":
+            search.extend([a, value] if value is not None and opt == a else [a])
+        level = _DEBUG_LEVEL.match(a)
+        if opt == "-o":
+            output = value
+        elif opt == "-x":
+            lang = None if value == "none" else value
+        elif opt == "-MF":
+            depfile = value
+        elif opt in ("-MT", "-MQ"):
+            dep_target = True
+        elif a in ("-c", "-S"):
+            if mode is not None and mode != a:
+                return Passthrough("both -c and -S")
+            mode = a
+        elif a == "-MD":
+            md = True
+        elif a == "-MMD":
+            mmd = True
+        elif a == "-gsplit-dwarf":
+            split = True
+        elif level:
+            debug = level.group(2) != "0"
+        elif a in ("--coverage", "-ftest-coverage"):
+            coverage = True
+            arcs = True
+        elif a == "-fprofile-arcs":
+            arcs = True
+        elif a == "-fstack-usage":
+            stack = True
+        elif a == "-":
+            return Passthrough("input from stdin")
+        elif not a.startswith("-") or a == "":
+            if value is None:
+                ext = os.path.splitext(a)[1]
+                src_lang = lang or _LANG_OF_EXT.get(ext)
+                if src_lang is None:
+                    return Passthrough("non-source input")
+                sources.append((i, a, src_lang))
+        if value is not None and opt == a:
+            i += 2
+        else:
+            i += 1
+    if mode is None:
+        return Passthrough("not compiling (linking or other)")
+    if not sources:
+        return Passthrough("no source file")
+    return Parsed(args=list(args), sources=sources, output=output, mode=mode, depfile=depfile, md=md, mmd=mmd,
+                  dep_target_given=dep_target, debug=debug, split_dwarf=split, coverage=coverage,
+                  profile_arcs=arcs, stack_usage=stack, search_args=search)
+
+
+def _is_longer_option(arg: str) -> bool:
+    """True for options that merely start like an attached one (-include, -iquote ...)."""
+    return arg.startswith(("-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-iprefix", "-iwithprefix",
+                           "-isysroot", "-imultilib", "-Xlinker", "-Xclang", "-Xpreprocessor", "-Xassembler", "-MD",
+                           "-MMD", "-MP", "-MG", "-Ttext", "-Tdata", "-Tbss", "-dumpbase", "-dumpdir", "-undef"))
+
+
+def _reason(arg: str) -> str:
+    known = {"-E": "preprocess only (-E)", "-M": "-M without -MD", "-MM": "-MM without -MMD",
+             "-v": "verbose (-v)", "--version": "--version", "--help": "--help"}
+    if arg in known:
+        return known[arg]
+    return f"unsupported option {arg.split('=')[0]}"
+
+
+def _key_args(args: list[str]) -> list[str]:
+    """Arguments minus the names of the outputs: the object does not depend on them."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a in ("-o", "-MF"):
+            skip = True
+            continue
+        if (a.startswith("-o") and not a.startswith("-o-") and len(a) > 2) or (a.startswith("-MF") and len(a) > 3):
+            continue
+        out.append(a)
+    return out
+
+
+def _without_outputs(args: list[str]) -> list[str]:
+    """Arguments for a preprocessing-only run: no object, no depfile, no compile."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a in ("-o", "-MF", "-MT", "-MQ"):
+            skip = True
+            continue
+        if a in ("-c", "-S", "-MD", "-MMD", "-MP", "--coverage", "-ftest-coverage", "-fstack-usage", "-gsplit-dwarf"):
+            continue
+        if (a.startswith("-o") and len(a) > 2) or (a[:3] in ("-MF", "-MT", "-MQ") and len(a) > 3):
+            continue
+        out.append(a)
+    return out
+
+
+def rewrite_basedir(args: list[str], basedir: str, cwd: str) -> list[str]:
+    """Absolute paths below basedir become relative to the cwd, as ccache's base_dir:
+    two checkouts at different places then give the same key (and the same object,
+    since the compiler is run with the rewritten arguments too)."""
+
+    def rel(path: str) -> str:
+        if os.path.isabs(path) and (path == basedir or path.startswith(basedir.rstrip(os.sep) + os.sep)):
+            return os.path.relpath(path, cwd)
+        return path
+
+    out: list[str] = []
+    pending = None
+    for a in args:
+        if pending is not None:
+            out.append(rel(a))
+            pending = None
+            continue
+        if a in _PATH_VALUED:
+            out.append(a)
+            pending = a
+            continue
+        for opt in ("-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-I", "-MF", "-o"):
+            if a.startswith(opt) and len(a) > len(opt) and os.path.isabs(a[len(opt):]):
+                a = opt + rel(a[len(opt):])
+                break
+        else:
+            if not a.startswith("-"):
+                a = rel(a)
+        out.append(a)
+    return out
+
+
+def expand_response_files(args: list[str], cwd: str, depth: int = 0) -> list[str]:
+    """Expand @file arguments as gcc does (nested ones too); a missing file stays literal."""
+    if depth > 10 or not any(a.startswith("@") for a in args):
+        return list(args)
+    out: list[str] = []
+    for a in args:
+        if a.startswith("@") and len(a) > 1:
+            path = os.path.join(cwd, a[1:])
+            if not os.path.isfile(path):
+                out.append(a)
+                continue
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                out.extend(expand_response_files(split_response(f.read()), cwd, depth + 1))
+        else:
+            out.append(a)
+    return out
+
+
+def split_response(text: str) -> list[str]:
+    """libiberty's buildargv: whitespace separates, quotes group, backslash escapes."""
+    args: list[str] = []
+    cur: list[str] = []
+    have = False
+    quote = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            cur.append(text[i + 1])
+            have = True
+            i += 2
+            continue
+        if quote:
+            if c == quote:
+                quote = None
+            else:
+                cur.append(c)
+        elif c in "'\"":
+            quote = c
+            have = True
+        elif c.isspace():
+            if have:
+                args.append("".join(cur))
+                cur, have = [], False
+        else:
+            cur.append(c)
+            have = True
+        i += 1
+    if have:
+        args.append("".join(cur))
+    return args
+
+
+def parse_depfile(text: str) -> list[str]:
+    """Prerequisites of every rule in a Make depfile as gcc writes it."""
+    text = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    deps: list[str] = []
+    for line in text.splitlines():
+        colon = _rule_colon(line)
+        if colon < 0:
+            continue
+        deps.extend(_split_make_words(line[colon + 1 :]))
+    return list(dict.fromkeys(deps))
+
+
+def _rule_colon(line: str) -> int:
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == ":" and (i + 1 == len(line) or line[i + 1] in " \t"):
+            return i
+        i += 1
+    return -1
+
+
+def _split_make_words(s: str) -> list[str]:
+    words: list[str] = []
+    cur: list[str] = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s) and s[i + 1] in " #\\":
+            cur.append(s[i + 1])
+            i += 2
+            continue
+        if c == "$" and i + 1 < len(s) and s[i + 1] == "$":
+            cur.append("$")
+            i += 2
+            continue
+        if c in " \t":
+            if cur:
+                words.append("".join(cur))
+                cur = []
+        else:
+            cur.append(c)
+        i += 1
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
+def parse_search_list(verbose: str, args: list[str]) -> tuple[list[str], list[str]]:
+    """(search order, system part) from ``gcc -E -v`` output. Directories gcc ignored
+    for not existing come first: creating one later could shadow anything."""
+    missing: list[str] = []
+    quote: list[str] = []
+    bracket: list[str] = []
+    section = None
+    for line in verbose.splitlines():
+        if line.startswith("ignoring nonexistent directory "):
+            missing.append(line.split(" ", 3)[3].strip().strip('"'))
+        elif line.startswith('#include "..." search starts here'):
+            section = quote
+        elif line.startswith("#include <...> search starts here"):
+            section = bracket
+        elif line.startswith("End of search list"):
+            section = None
+        elif section is not None and line.startswith(" "):
+            section.append(line.strip().removesuffix(" (framework directory)"))
+    user = set()
+    for i, a in enumerate(args):
+        for opt in ("-I", "-iquote"):
+            if a == opt and i + 1 < len(args):
+                user.add(os.path.normpath(args[i + 1]))
+            elif a.startswith(opt) and len(a) > len(opt) and not a.startswith(("-include", "-iquote" if opt == "-I" else "\0")):
+                user.add(os.path.normpath(a[len(opt):]))
+    system = [d for d in bracket if os.path.normpath(d) not in user]
+    return [*missing, *quote, *bracket], system
