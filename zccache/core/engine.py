@@ -72,6 +72,8 @@ class Engine:
             found = self._lookup(inv, store)
         except _TimeMacros:
             return self._plain(inv, "time macros", started)
+        except _Unreadable:
+            return self._plain(inv, "source unreadable", started)
         except Exception as exc:  # StoreError, OSError ...: the cache must never fail a build
             self._warn_once(f"cache lookup failed ({_one_line(exc)}); compiling without cache")
             return self._plain(inv, "cache error", started)
@@ -85,8 +87,11 @@ class Engine:
         identity = self.tool_identity(inv, store)
         source_hashes = []
         for src in inv.sources:
-            digest, uses_time = self.hashes.hash(os.path.join(inv.cwd, src))
-            if uses_time and "time_macros" not in self.config.sloppiness:
+            try:
+                digest, uses_time = self.hashes.hash(os.path.join(inv.cwd, src))
+            except OSError:
+                raise _Unreadable() from None
+            if uses_time and not self._time_ok(inv):
                 raise _TimeMacros()
             source_hashes.append(digest)
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
@@ -163,6 +168,7 @@ class Engine:
                 source_dirs=[os.path.dirname(os.path.join(inv.cwd, s)) for s in inv.sources],
                 started_ns=begun_ns,
                 hashes=self.hashes,
+                allow_time_macros=self._time_ok(inv),
                 result_key_of=lambda rows: keys.result_key(k.direct, rows),
             )
             self._store_result(inv, store, entry.result, run)
@@ -175,7 +181,7 @@ class Engine:
         # tool could not list the headers it read.
         if run.inputs is not None:
             for header in run.inputs:
-                if self.hashes.hash(os.path.join(inv.cwd, header))[1] and "time_macros" not in self.config.sloppiness:
+                if self.hashes.hash(os.path.join(inv.cwd, header))[1] and not self._time_ok(inv):
                     raise Uncacheable("time macros")
         if not k.preprocessed:
             pre = inv.family.preprocess(inv)
@@ -235,6 +241,9 @@ class Engine:
         )
         return Completed(run.returncode, run.stdout, run.stderr, outcome)
 
+    def _time_ok(self, inv: Invocation) -> bool:
+        return inv.time_macros_ok or "time_macros" in self.config.sloppiness
+
     def _warn_once(self, message: str) -> None:
         if not self._warned:
             self._warned = True
@@ -242,6 +251,10 @@ class Engine:
 
 
 class _TimeMacros(Exception):
+    pass
+
+
+class _Unreadable(Exception):
     pass
 
 

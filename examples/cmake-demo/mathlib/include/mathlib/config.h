@@ -1,0 +1,4 @@
+#ifndef MATHLIB_CONFIG_H
+#define MATHLIB_CONFIG_H
+#define MATHLIB_SCALE 3
+#endif

@@ -1,0 +1,5 @@
+import sys
+
+from zccache.core.cli import main
+
+sys.exit(main())
