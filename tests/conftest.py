@@ -1,0 +1,66 @@
+"""Shared fixtures: every test gets a cache directory of its own and runs the real
+``zccache`` command of this environment against the real compilers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = os.path.dirname(sys.executable)
+ZCCACHE = shutil.which("zccache", path=BIN) or shutil.which("zccache")
+DEMO = ROOT / "examples" / "cmake-demo"
+
+
+def base_env(cache_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZCCACHE_", "CCACHE_"))}
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    env["ZCCACHE_CACHE_DIR"] = str(cache_dir)
+    env["LC_ALL"] = "C"
+    return env
+
+
+@dataclass
+class Zc:
+    """The zccache command with a private cache, and the plain tools beside it."""
+
+    cache_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(self, *args: str, cwd: Path | str, env: dict[str, str] | None = None, stdin=None) -> subprocess.CompletedProcess:
+        assert ZCCACHE, "the zccache command is not installed in this environment"
+        return subprocess.run([ZCCACHE, *args], cwd=cwd, env={**self.env, **(env or {})}, capture_output=True, stdin=stdin)
+
+    def plain(self, *args: str, cwd: Path | str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(list(args), cwd=cwd, env={**self.env, **(env or {})}, capture_output=True)
+
+    def stats(self, env: dict[str, str] | None = None) -> dict:
+        done = self.run("stats", "--json", cwd=self.cache_dir.parent, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def zero(self) -> None:
+        assert self.run("stats", "--zero", cwd=self.cache_dir.parent).returncode == 0
+
+
+@pytest.fixture
+def zc(tmp_path: Path) -> Zc:
+    cache = tmp_path / "cache"
+    return Zc(cache_dir=cache, env=base_env(cache))
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def no_traceback(done: subprocess.CompletedProcess) -> None:
+    assert b"Traceback" not in done.stderr and b"Traceback" not in done.stdout

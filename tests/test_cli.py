@@ -1,0 +1,67 @@
+"""The command line itself: usage, errors, sub-commands."""
+
+from __future__ import annotations
+
+from conftest import no_traceback, write
+
+
+def test_no_arguments_prints_usage_and_exits_2(zc, tmp_path):
+    done = zc.run(cwd=tmp_path)
+    assert done.returncode == 2
+    assert b"usage: zccache" in done.stderr
+    no_traceback(done)
+
+
+def test_version_and_help(zc, tmp_path):
+    done = zc.run("--version", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith(b"zccache ")
+    done = zc.run("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in (b"stats", b"clear", b"cmake-module-dir"):
+        assert command in done.stdout
+
+
+def test_unknown_compiler_exits_127_with_one_line(zc, tmp_path):
+    done = zc.run("no-such-cc-xyz", "-c", "a.c", cwd=tmp_path)
+    assert done.returncode == 127
+    assert done.stderr == b"zccache: compiler 'no-such-cc-xyz' not found\n"
+
+
+def test_missing_source_gives_compilers_own_message(zc, tmp_path):
+    plain = zc.plain("gcc", "-c", "missing.c", "-o", "m.o", cwd=tmp_path)
+    done = zc.run("gcc", "-c", "missing.c", "-o", "m.o", cwd=tmp_path)
+    assert done.returncode == plain.returncode != 0
+    assert done.stderr == plain.stderr
+    no_traceback(done)
+
+
+def test_stats_zero_and_clear(zc, tmp_path):
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    stats = zc.stats()
+    assert (stats["misses"], stats["hits"]) == (1, 1)
+    assert stats["cache_size"] > 0 and stats["entries"] > 0
+    human = zc.run("stats", cwd=tmp_path)
+    assert human.returncode == 0 and b"Hits" in human.stdout and b"Misses" in human.stdout
+    zc.zero()
+    assert zc.stats()["hits"] == 0
+    cleared = zc.run("clear", cwd=tmp_path)
+    assert cleared.returncode == 0 and cleared.stdout.startswith(b"Cleared ")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.stats()["misses"] == 1
+
+
+def test_cmake_module_dir_holds_the_module(zc, tmp_path):
+    done = zc.run("cmake-module-dir", cwd=tmp_path)
+    assert done.returncode == 0
+    from pathlib import Path
+
+    assert (Path(done.stdout.decode().strip()) / "zccache.cmake").is_file()
+
+
+def test_bad_maxsize_still_compiles(zc, tmp_path):
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env={"ZCCACHE_MAXSIZE": "lots"})
+    assert done.returncode == 0 and (tmp_path / "a.o").is_file()
+    assert done.stderr.count(b"\n") == 1 and b"invalid size" in done.stderr
