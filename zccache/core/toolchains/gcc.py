@@ -263,6 +263,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     md = mmd = dep_target = debug = split = coverage = arcs = stack = False
     lang: str | None = None
     search: list[str] = []
+    others = 0
     i = 0
     while i < len(args):
         a = args[i]
@@ -322,14 +323,17 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                 ext = os.path.splitext(a)[1]
                 src_lang = lang or _LANG_OF_EXT.get(ext)
                 if src_lang is None:
-                    return Passthrough("non-source input")
-                sources.append((i, a, src_lang))
+                    others += 1
+                else:
+                    sources.append((i, a, src_lang))
         if value is not None and opt == a:
             i += 2
         else:
             i += 1
     if mode is None:
         return Passthrough("not compiling (linking or other)")
+    if others:
+        return Passthrough("non-source input")
     if not sources:
         return Passthrough("no source file")
     return Parsed(args=list(args), sources=sources, output=output, mode=mode, depfile=depfile, md=md, mmd=mmd,

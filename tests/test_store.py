@@ -1,0 +1,97 @@
+"""The store under damage and pressure: corrupt entries, eviction, broken directories."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from conftest import no_traceback, write
+
+BIG = "static const int table[20000] = {%s};\nint big(int i) { return table[i]; }\n" % ",".join(str(i) for i in range(1, 200))
+
+
+def compile_ok(zc, cwd: Path, src: str, obj: str, env=None):
+    done = zc.run("gcc", "-c", src, "-o", obj, cwd=cwd, env=env)
+    no_traceback(done)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def reference(zc, cwd: Path, src: str) -> bytes:
+    assert zc.plain("gcc", "-c", src, "-o", "ref.o", cwd=cwd).returncode == 0
+    return (cwd / "ref.o").read_bytes()
+
+
+def test_corrupt_value_file_is_dropped_and_recompiled(zc, tmp_path):
+    write(tmp_path / "big.c", BIG)
+    expected = reference(zc, tmp_path, "big.c")
+    compile_ok(zc, tmp_path, "big.c", "big.o")
+    files = list((zc.cache_dir / "store").rglob("*.val"))
+    assert files, "a large object is stored as a file of its own"
+    for f in files:
+        data = f.read_bytes()
+        f.write_bytes(data[: len(data) // 2])  # a torn write
+    compile_ok(zc, tmp_path, "big.c", "big.o")
+    assert (tmp_path / "big.o").read_bytes() == expected
+    stats = zc.stats()
+    assert stats["hits"] == 0 and stats["misses"] == 2 and stats["corrupt_dropped"] >= 1
+    compile_ok(zc, tmp_path, "big.c", "big.o")  # stored again, now whole
+    assert (tmp_path / "big.o").read_bytes() == expected
+    assert zc.stats()["hits"] == 1
+
+
+def test_corrupt_inline_value_is_dropped(zc, tmp_path):
+    write(tmp_path / "s.c", "int s(void) { return 42; }\n")
+    expected = reference(zc, tmp_path, "s.c")
+    compile_ok(zc, tmp_path, "s.c", "s.o")
+    db = sqlite3.connect(zc.cache_dir / "store" / "cache.db")
+    rows = db.execute("SELECT rowid, value FROM Cache WHERE key LIKE 'r:%' AND value IS NOT NULL").fetchall()
+    assert rows, "small results live inside the index"
+    for rowid, value in rows:
+        flipped = bytearray(value)
+        flipped[len(flipped) // 2] ^= 0xFF
+        db.execute("UPDATE Cache SET value = ? WHERE rowid = ?", (bytes(flipped), rowid))
+    db.commit()
+    db.close()
+    compile_ok(zc, tmp_path, "s.c", "s.o")
+    assert (tmp_path / "s.o").read_bytes() == expected
+    stats = zc.stats()
+    assert stats["hits"] == 0 and stats["corrupt_dropped"] >= 1
+
+
+def test_size_limit_evicts_least_recently_used(zc, tmp_path):
+    env = {"ZCCACHE_MAXSIZE": "400K"}
+    n = 12
+    for i in range(n):
+        write(tmp_path / f"b{i}.c", BIG.replace("big(", f"big{i}("))
+        compile_ok(zc, tmp_path, f"b{i}.c", f"b{i}.o", env=env)
+    stats = zc.stats(env=env)
+    assert stats["max_size"] == 400 * 1024
+    assert stats["cache_size"] <= 400 * 1024 + 128 * 1024  # diskcache culls after each store
+    # the most recent one is still there, the first ones are gone and recompile correctly
+    compile_ok(zc, tmp_path, f"b{n - 1}.c", f"b{n - 1}.o", env=env)
+    assert zc.stats(env=env)["hits"] == 1
+    expected = reference(zc, tmp_path, "b0.c")
+    compile_ok(zc, tmp_path, "b0.c", "b0.o", env=env)
+    assert (tmp_path / "b0.o").read_bytes() == expected
+    assert zc.stats(env=env)["misses"] == n + 1
+
+
+def test_unusable_cache_dir_warns_once_and_compiles(zc, tmp_path):
+    write(tmp_path / "s.c", "int s(void) { return 42; }\n")
+    expected = reference(zc, tmp_path, "s.c")
+    blocker = write(tmp_path / "not-a-dir", "x")
+    done = zc.run("gcc", "-Wall", "-c", "s.c", "-o", "s.o", cwd=tmp_path, env={"ZCCACHE_CACHE_DIR": str(blocker / "cache")})
+    no_traceback(done)
+    assert done.returncode == 0 and (tmp_path / "s.o").read_bytes() == expected
+    assert done.stderr.count(b"\n") == 1 and done.stderr.startswith(b"zccache: cache disabled: ")
+
+
+def test_garbage_database_warns_and_compiles(zc, tmp_path):
+    write(tmp_path / "s.c", "int s(void) { return 42; }\n")
+    expected = reference(zc, tmp_path, "s.c")
+    write(zc.cache_dir / "store" / "cache.db", "this is not a database" * 100)
+    done = zc.run("gcc", "-c", "s.c", "-o", "s.o", cwd=tmp_path)
+    no_traceback(done)
+    assert done.returncode == 0 and (tmp_path / "s.o").read_bytes() == expected
+    assert done.stderr.count(b"\n") == 1 and done.stderr.startswith(b"zccache: ")
