@@ -88,7 +88,7 @@ def compile_main(args: list[str]) -> int:
         os.execv(tool, argv)
     from zccache.core.plugins import make_manager
 
-    pm = make_manager()
+    pm = make_manager(memo_dir=config.cache_dir)
     store = _open_store(config)
     if store is not None:
         from zccache.core.stats import StatsRecorder
