@@ -68,8 +68,9 @@ def resolve_tool(name: str, cwd: str, path: str | None) -> str | None:
 
 
 def compile_main(args: list[str]) -> int:
+    """Compile in this process: the path without a daemon, and the fallback."""
     from zccache.core.config import Config, ConfigError
-    from zccache.core.invocation import Batch, Outcome, Passthrough
+    from zccache.core.launcher import Exec, is_self, launch
 
     cwd = os.getcwd()
     env = dict(os.environ)
@@ -77,7 +78,7 @@ def compile_main(args: list[str]) -> int:
     if tool is None:
         sys.stderr.write(f"zccache: compiler '{args[0]}' not found\n")
         return 127
-    if _is_self(tool):
+    if is_self(tool):
         sys.stderr.write(f"zccache: '{args[0]}' is zccache itself; name the real compiler\n")
         return 127
     argv = [tool, *args[1:]]
@@ -86,6 +87,7 @@ def compile_main(args: list[str]) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"zccache: {exc}; compiling without cache\n")
         os.execv(tool, argv)
+    from zccache.core.engine import Engine
     from zccache.core.plugins import make_manager
 
     pm = make_manager(memo_dir=config.cache_dir)
@@ -94,37 +96,14 @@ def compile_main(args: list[str]) -> int:
         from zccache.core.stats import StatsRecorder
 
         pm.register(StatsRecorder(store))
-    if config.disabled:
-        found = Passthrough("disabled")
-    else:
-        found = pm.hook.zccache_classify(argv=argv, cwd=cwd, env=env) or Passthrough("unsupported tool")
-    if isinstance(found, Passthrough):
-        _observe(pm, None, Outcome(kind="passthrough", reason=found.reason))
+    decision = launch(argv, cwd, env, config, pm, Engine(config, store, pm.hook))
+    if isinstance(decision, Exec):
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execv(tool, argv)
-    from zccache.core.engine import Engine
-
-    engine = Engine(config, store, pm.hook)
-    parts = found.parts if isinstance(found, Batch) else [found]
-    returncode = 0
-    for inv in parts:
-        done = engine.run(inv)
-        _write(sys.stdout, done.stdout)
-        _write(sys.stderr, done.stderr)
-        _observe(pm, inv, done.outcome)
-        if done.returncode != 0 and returncode == 0:
-            returncode = done.returncode
-    return returncode
-
-
-def _is_self(tool: str) -> bool:
-    try:
-        with open(tool, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
-    return b"zccache.core.cli" in head
+        os.execv(decision.tool, decision.argv)
+    _write(sys.stdout, decision.stdout)
+    _write(sys.stderr, decision.stderr)
+    return decision.returncode
 
 
 def _open_store(config):
@@ -135,14 +114,6 @@ def _open_store(config):
     except StoreError as exc:
         sys.stderr.write(f"zccache: cache disabled: {exc}\n")
         return None
-
-
-def _observe(pm, inv, outcome) -> None:
-    try:
-        pm.hook.zccache_on_result(invocation=inv, outcome=outcome)
-    except Exception as exc:
-        text = str(exc).strip().splitlines()
-        sys.stderr.write(f"zccache: result observer failed: {text[0] if text else type(exc).__name__}\n")
 
 
 def _write(stream, data: bytes) -> None:

@@ -52,18 +52,22 @@ class _StoreMemo:
 
 
 class Engine:
-    def __init__(self, config: Config, store: Store | None, hook, warn=None) -> None:
+    def __init__(self, config: Config, store: Store | None, hook, warn=None, hashes: FileHashes | None = None) -> None:
         self.config = config
         self.store = store
         self.hook = hook
-        self.hashes = FileHashes()
+        self.hashes = hashes or FileHashes()
         self._warn = warn or _stderr_warn
         self._warned = False
         _ = _umask()  # read once, before any thread could race on it
 
     # -- entry point -------------------------------------------------------------------
 
-    def run(self, inv: Invocation) -> Completed:
+    def run(self, inv: Invocation, config: Config | None = None) -> Completed:
+        """Serve inv from the cache or run it; config overrides the engine's own
+        for this run (a daemon serves clients whose settings differ)."""
+        if config is not None and config is not self.config:
+            return Engine(config, self.store, self.hook, self._warn, self.hashes).run(inv)
         started = time.monotonic()
         store = self.store
         if store is None or self.config.disabled:
@@ -131,7 +135,7 @@ class Engine:
                 return None
         try:
             for role, data in files:
-                _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data)
+                _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data, inv.umask)
         except OSError:
             return None  # e.g. the output directory is missing: the compiler will say so
         outcome = Outcome(kind="hit", reason=mode, key=key)
@@ -227,7 +231,7 @@ class Engine:
     def _plain(self, inv: Invocation, reason: str, started: float) -> Completed:
         from zccache.core.process import run_tool
 
-        rc, out, err = run_tool(inv.command, inv.cwd, inv.env)
+        rc, out, err = run_tool(inv.command, inv.cwd, inv.env, inv.umask)
         kind = "failed" if rc != 0 else "passthrough"
         return self._done(inv, RunResult(rc, out, err), Outcome(kind=kind, reason=reason, returncode=rc), started)
 
@@ -279,7 +283,7 @@ def _umask() -> int:
     return _UMASK
 
 
-def _write_atomic(path: str, data: bytes) -> None:
+def _write_atomic(path: str, data: bytes, umask: int | None = None) -> None:
     """Write the whole file under a temporary name, then rename it into place, so a
     reader (or a crash) never sees half an object; the mode is the compiler's."""
     directory = os.path.dirname(path) or "."
@@ -287,7 +291,7 @@ def _write_atomic(path: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            os.fchmod(f.fileno(), 0o666 & ~(_umask() if umask is None else umask))
         os.replace(tmp, path)
     except BaseException:
         try:

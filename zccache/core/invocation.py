@@ -81,6 +81,7 @@ class Invocation:
     # __DATE__/__TIME__ give reproducible results (SOURCE_DATE_EPOCH is in the key).
     time_macros_ok: bool = False
     details: Any = None  # the family's own parse of the command line
+    umask: int | None = None  # the client's, when a daemon runs the tool for it
 
     @property
     def command(self) -> list[str]:

@@ -6,10 +6,13 @@ import subprocess
 from collections.abc import Mapping
 
 
-def run_tool(command: list[str], cwd: str, env: Mapping[str, str]) -> tuple[int, bytes, bytes]:
-    """Run command, capturing its output so that it can be stored and replayed."""
+def run_tool(command: list[str], cwd: str, env: Mapping[str, str], umask: int | None = None) -> tuple[int, bytes, bytes]:
+    """Run command, capturing its output so that it can be stored and replayed.
+
+    stdin is closed: a cacheable run never reads it (reading stdin is a passthrough)."""
     try:
-        proc = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, check=False)
+        proc = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, check=False,
+                              stdin=subprocess.DEVNULL, umask=-1 if umask is None else umask)
     except OSError as exc:
         return 127, b"", f"zccache: cannot run {command[0]!r}: {exc.strerror}\n".encode()
     return proc.returncode, proc.stdout, proc.stderr

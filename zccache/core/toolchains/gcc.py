@@ -116,7 +116,7 @@ class GccFamily:
             if d.dep_mode == "own":
                 own_dep = os.path.join(tmpdir, "deps.d")
                 command = [*command, "-MD", "-MF", own_dep]
-            rc, out, err = run_tool(command, inv.cwd, inv.env)
+            rc, out, err = run_tool(command, inv.cwd, inv.env, inv.umask)
             if rc != 0:
                 return RunResult(rc, out, err)
             if d.dep_mode == "own":
@@ -125,7 +125,7 @@ class GccFamily:
                 dep_path = os.path.join(inv.cwd, d.user_depfile or "")
             else:
                 dep_path = os.path.join(tmpdir, "deps.d")
-                m_rc, _, _ = run_tool([inv.tool, *_without_outputs(d.parsed.args), "-M", "-MF", dep_path], inv.cwd, inv.env)
+                m_rc, _, _ = run_tool([inv.tool, *_without_outputs(d.parsed.args), "-M", "-MF", dep_path], inv.cwd, inv.env, inv.umask)
                 if m_rc != 0:
                     return RunResult(rc, out, err, None, "dependency scan failed")
             try:

@@ -1,0 +1,77 @@
+"""One compile command, start to end: classify, then pass through or run the engine.
+
+Shared by the in-process CLI and the daemon, so that both decide alike. A
+passthrough is not run here: the caller ``exec``s the tool itself (the CLI) or
+tells its client to (the daemon), so that a passed-through run is the plain tool,
+stdin and terminal included.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from zccache.core.config import Config
+from zccache.core.engine import Engine
+from zccache.core.invocation import Batch, Invocation, Outcome, Passthrough
+
+
+@dataclass(frozen=True)
+class Exec:
+    """Run the real tool as it is; the reason is already counted."""
+
+    tool: str
+    argv: list[str]
+    reason: str
+
+
+@dataclass
+class Finished:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    results: list[tuple[Invocation, Outcome]] = field(default_factory=list)
+
+
+def is_self(tool: str) -> bool:
+    """True when the 'compiler' is a zccache launcher script: never recurse into it."""
+    try:
+        with open(tool, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b"zccache.core" in head and (b"import" in head or b"-m" in head)
+
+
+def launch(argv: list[str], cwd: str, env: Mapping[str, str], config: Config, pm, engine: Engine,
+           umask: int | None = None) -> Exec | Finished:
+    """argv[0] is the resolved tool; returns what to do, with observers already told."""
+    tool = argv[0]
+    if config.disabled:
+        found: Invocation | Batch | Passthrough = Passthrough("disabled")
+    else:
+        found = pm.hook.zccache_classify(argv=argv, cwd=cwd, env=env) or Passthrough("unsupported tool")
+    if isinstance(found, Passthrough):
+        observe(pm, None, Outcome(kind="passthrough", reason=found.reason))
+        return Exec(tool=tool, argv=argv, reason=found.reason)
+    parts = found.parts if isinstance(found, Batch) else [found]
+    done = Finished(0, b"", b"")
+    for inv in parts:
+        inv.umask = umask
+        result = engine.run(inv, config)
+        done.stdout += result.stdout
+        done.stderr += result.stderr
+        done.results.append((inv, result.outcome))
+        observe(pm, inv, result.outcome)
+        if result.returncode != 0 and done.returncode == 0:
+            done.returncode = result.returncode
+    return done
+
+
+def observe(pm, inv: Invocation | None, outcome: Outcome) -> None:
+    try:
+        pm.hook.zccache_on_result(invocation=inv, outcome=outcome)
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        os.write(2, f"zccache: result observer failed: {text[0] if text else type(exc).__name__}\n".encode())
