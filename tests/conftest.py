@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,12 @@ ZCCACHE = shutil.which("zccache", path=BIN) or shutil.which("zccache")
 DEMO = ROOT / "examples" / "cmake-demo"
 
 
-def base_env(cache_dir: Path) -> dict[str, str]:
+def base_env(cache_dir: Path, runtime_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZCCACHE_", "CCACHE_"))}
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     env["ZCCACHE_CACHE_DIR"] = str(cache_dir)
+    env["ZCCACHE_RUNTIME_DIR"] = runtime_dir  # a daemon of the test's own, on a short socket path
+    env["ZCCACHE_IDLE_TIMEOUT"] = "120"
     env["LC_ALL"] = "C"
     return env
 
@@ -50,10 +53,18 @@ class Zc:
         assert self.run("stats", "--zero", cwd=self.cache_dir.parent).returncode == 0
 
 
-@pytest.fixture
-def zc(tmp_path: Path) -> Zc:
+@pytest.fixture(params=["daemon"])
+def zc(request, tmp_path: Path):
+    """zccache as users run it: the first compile starts the daemon, the rest use it.
+    Tests parametrised with "in-process" run the same checks with ZCCACHE_DAEMON=0."""
     cache = tmp_path / "cache"
-    return Zc(cache_dir=cache, env=base_env(cache))
+    runtime = tempfile.mkdtemp(prefix="zct-", dir="/tmp")
+    z = Zc(cache_dir=cache, env=base_env(cache, runtime))
+    if request.param == "in-process":
+        z.env["ZCCACHE_DAEMON"] = "0"
+    yield z
+    subprocess.run([ZCCACHE, "stop"], env=z.env, capture_output=True, timeout=60)
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 def write(path: Path, text: str) -> Path:

@@ -47,7 +47,7 @@ TOY_PLUGIN = textwrap.dedent(
 
     @hookimpl
     def zccache_key_extras(invocation):
-        return os.environ.get("TOY_FLAVOUR", "").encode() or None
+        return invocation.env.get("TOY_FLAVOUR", "").encode() or None
     '''
 )
 

@@ -20,7 +20,8 @@ usage: zccache <compiler> [compiler arguments...]
 Try 'zccache --help' for the commands.
 """
 
-BUILTIN_COMMANDS = ("stats", "clear", "help")
+BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats",
+                    "session-end", "analyze", "fp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,6 +148,43 @@ def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
     stats.set_defaults(func=_cmd_stats)
     clear = sub.add_parser("clear", help="remove every cached result (the counters stay)")
     clear.set_defaults(func=_cmd_clear)
+    start = sub.add_parser("start", help="start the daemon for this cache (compiles start it on their own too)")
+    start.set_defaults(func=_cmd_start)
+    stop = sub.add_parser("stop", help="stop the daemon for this cache")
+    stop.set_defaults(func=_cmd_stop)
+    status = sub.add_parser("status", help="the daemon's pid, uptime, cache dir, hits/misses and memory")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=_cmd_status)
+    s_start = sub.add_parser("session-start", help="start a build session; prints its id and an export line")
+    s_start.add_argument("--journal", help="write one JSON line per compile to this .jsonl file")
+    s_start.add_argument("--no-stats", action="store_true", help="do not count per-session statistics")
+    s_start.set_defaults(func=_cmd_session_start)
+    s_stats = sub.add_parser("session-stats", help="statistics of a running session")
+    s_stats.add_argument("session_id")
+    s_stats.set_defaults(func=_cmd_session_stats)
+    s_end = sub.add_parser("session-end", help="end a session and print its statistics")
+    s_end.add_argument("session_id")
+    s_end.set_defaults(func=_cmd_session_end)
+    analyze = sub.add_parser("analyze", help="hit rate, miss reasons, slowest compiles from a session journal")
+    analyze.add_argument("journal")
+    analyze.add_argument("--top", type=int, default=10, help="how many of the slowest compiles to list")
+    analyze.set_defaults(func=_cmd_analyze)
+    fp = sub.add_parser("fp", help="has a tree of files changed since the last success? (for lint/test steps)")
+    fp_sub = fp.add_subparsers(dest="fp_command", metavar="<check|mark-success|mark-failure|invalidate>")
+    fp_check = fp_sub.add_parser("check", help="exit 0 and print 'skip' when unchanged, exit 1 and 'run' otherwise")
+    fp_check.add_argument("--root", required=True)
+    fp_check.add_argument("--ext", default="", help="comma-separated extensions, e.g. c,h")
+    fp_check.add_argument("--glob", action="append", default=[], help="include glob (repeatable), e.g. '**/*.rs'")
+    fp_check.add_argument("--exclude", action="append", default=[], help="directory name or pattern (repeatable)")
+    fp_check.add_argument("--cache-file", required=True)
+    fp_check.add_argument("--type", choices=("hash", "two-layer"), default="two-layer")
+    fp_check.add_argument("--json", action="store_true")
+    fp_check.set_defaults(func=_cmd_fp_check)
+    for name in ("mark-success", "mark-failure", "invalidate"):
+        p = fp_sub.add_parser(name)
+        p.add_argument("--cache-file", required=True)
+        p.set_defaults(func=_cmd_fp_mark, fp_action=name)
+    fp.set_defaults(func=lambda ns: (fp.print_help(), 2)[1])
     helper = sub.add_parser("help", help="show this help")
     helper.set_defaults(func=lambda ns: (parser.print_help(), 0)[1])
     before = set(sub.choices)
@@ -218,6 +256,10 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
 
 
 def _cmd_clear(ns: argparse.Namespace) -> int:
+    answer = _daemon_ask("Clear") if _daemon_wanted() else None
+    if answer is not None and answer.get("t") == "Cleared":
+        print(f"Cleared {answer['artifacts_removed']} entries")
+        return 0
     store, error = _store_or_error()
     if store is None:
         sys.stderr.write(f"zccache: {error}\n")
@@ -225,6 +267,249 @@ def _cmd_clear(ns: argparse.Namespace) -> int:
     removed = store.clear()
     print(f"Cleared {removed} entries")
     return 0
+
+
+# -- the daemon's commands --------------------------------------------------------------
+
+
+def _daemon_ask(kind: str, start: bool = False, **fields):
+    """One request to this cache's daemon; None when no daemon answers."""
+    from zccache.core import paths
+    from zccache.core.client import roundtrip
+
+    directory, sock_path = paths.daemon_paths(os.environ)
+    if start and _ping(sock_path) is None:
+        if _start_daemon(sock_path) is None:
+            return None
+    if not paths.private_dir_ok(directory):
+        return None
+    try:
+        return roundtrip(sock_path, {"t": kind, **fields}, timeout=600)
+    except OSError:
+        return None
+
+
+def _ping(sock_path: str):
+    from zccache.core.client import roundtrip
+
+    try:
+        return roundtrip(sock_path, {"t": "Status"}, timeout=5)
+    except OSError:
+        return None
+
+
+def _start_daemon(sock_path: str):
+    import subprocess
+    import time
+
+    from zccache.core import paths
+
+    directory, _ = paths.daemon_paths(os.environ)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        sys.stderr.write(f"zccache: cannot create {directory}: {exc.strerror}\n")
+        return None
+    log = open(sock_path[: -len(".sock")] + ".log", "ab")
+    subprocess.Popen([sys.executable, "-m", "zccache.core.daemon"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=log, cwd="/", start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        answer = _ping(sock_path)
+        if answer is not None:
+            return answer
+        time.sleep(0.05)
+    sys.stderr.write(f"zccache: the daemon did not start; see {sock_path[: -len('.sock')]}.log\n")
+    return None
+
+
+def _cmd_start(ns: argparse.Namespace) -> int:
+    from zccache.core import paths
+
+    _, sock_path = paths.daemon_paths(os.environ)
+    answer = _ping(sock_path)
+    if answer is not None and answer.get("t") == "Status":
+        print(f"zccache daemon already running (pid {answer['status']['pid']}, socket {sock_path})")
+        return 0
+    answer = _start_daemon(sock_path)
+    if answer is None or answer.get("t") != "Status":
+        return 1
+    print(f"zccache daemon running (pid {answer['status']['pid']}, socket {sock_path})")
+    return 0
+
+
+def _cmd_stop(ns: argparse.Namespace) -> int:
+    import time
+
+    from zccache.core import paths
+
+    _, sock_path = paths.daemon_paths(os.environ)
+    answer = _daemon_ask("Shutdown")
+    if answer is None:
+        print("zccache daemon not running")
+        return 0
+    deadline = time.monotonic() + 10
+    while os.path.exists(sock_path) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    print("zccache daemon stopped")
+    return 0
+
+
+def _cmd_status(ns: argparse.Namespace) -> int:
+    import json
+
+    answer = _daemon_ask("Status")
+    if answer is None or answer.get("t") != "Status":
+        if ns.json:
+            print(json.dumps({"running": False}))
+        else:
+            print("zccache daemon not running")
+        return 1
+    status = answer["status"]
+    if ns.json:
+        print(json.dumps({"running": True, **status}, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="zccache daemon", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for label, key in (("PID", "pid"), ("Uptime (s)", "uptime_secs"), ("Cache directory", "cache_dir"),
+                       ("Socket", "socket"), ("Compiles served", "compiles"), ("Hits", "hits"), ("Misses", "misses"),
+                       ("Uncacheable", "uncacheable"), ("Failed", "failed"), ("Sessions", "active_sessions"),
+                       ("Backpressure answers", "backpressure")):
+        table.add_row(label, str(status.get(key)))
+    table.add_row("Memory", _human(int(status.get("memory_bytes", 0))))
+    table.add_row("Cache size", _human(int(status.get("cache_size", 0))))
+    Console(highlight=False).print(table)
+    return 0
+
+
+def _error(answer, what: str) -> int:
+    message = answer.get("message") if isinstance(answer, dict) and answer.get("t") == "Error" else "no daemon answered"
+    sys.stderr.write(f"zccache: {what}: {message}\n")
+    return 1
+
+
+def _cmd_session_start(ns: argparse.Namespace) -> int:
+    journal = os.path.abspath(ns.journal) if ns.journal else None
+    answer = _daemon_ask("SessionStart", start=True, client_pid=os.getpid(), working_dir=os.getcwd(), log_file=None,
+                         track_stats=not ns.no_stats, journal_path=journal, profile=False, private_daemon=None)
+    if not answer or answer.get("t") != "SessionStarted":
+        return _error(answer, "cannot start a session")
+    print(answer["session_id"])
+    print(f"export ZCCACHE_SESSION_ID={answer['session_id']}")
+    return 0
+
+
+def _print_session(stats) -> None:
+    import json
+
+    print(json.dumps(stats, indent=2) if stats is not None else "no statistics (tracking was off)")
+
+
+def _cmd_session_stats(ns: argparse.Namespace) -> int:
+    answer = _daemon_ask("SessionStats", session_id=ns.session_id)
+    if not answer or answer.get("t") != "SessionStatsResult":
+        return _error(answer, "cannot read the session")
+    if answer["stats"] is None:
+        sys.stderr.write(f"zccache: no session {ns.session_id} (or it does not track statistics)\n")
+        return 1
+    _print_session(answer["stats"])
+    return 0
+
+
+def _cmd_session_end(ns: argparse.Namespace) -> int:
+    answer = _daemon_ask("SessionEnd", session_id=ns.session_id)
+    if not answer or answer.get("t") != "SessionEnded":
+        return _error(answer, "cannot end the session")
+    _print_session(answer["stats"])
+    return 0
+
+
+def _cmd_analyze(ns: argparse.Namespace) -> int:
+    from zccache.core.analyze import AnalyzeError, analyze, render
+
+    try:
+        report = analyze(ns.journal)
+    except AnalyzeError as exc:
+        sys.stderr.write(f"zccache: {exc}\n")
+        return 1
+    render(report, ns.top)
+    return 0
+
+
+def _fingerprints_in_process():
+    from zccache.core.fingerprint import Fingerprints
+
+    store, error = _store_or_error()
+    if store is None:
+        sys.stderr.write(f"zccache: {error}\n")
+        return None
+    return Fingerprints(store)
+
+
+def _cmd_fp_check(ns: argparse.Namespace) -> int:
+    import json
+
+    from zccache.core.fingerprint import FingerprintError
+
+    exts = [e.strip().lstrip(".") for e in ns.ext.split(",") if e.strip()]
+    fields = dict(cache_file=os.path.abspath(ns.cache_file), cache_type=ns.type, root=os.path.abspath(ns.root),
+                  extensions=exts, include_globs=ns.glob, exclude=ns.exclude)
+    answer = _daemon_ask("FingerprintCheck", **fields) if _daemon_wanted() else None
+    if answer is None:
+        fps = _fingerprints_in_process()
+        if fps is None:
+            return 2
+        try:
+            d = fps.check(**fields)
+        except FingerprintError as exc:
+            sys.stderr.write(f"zccache: {exc}\n")
+            return 2
+        decision, reason, changed = d.decision, d.reason, d.changed_files
+    elif answer.get("t") == "FingerprintCheckResult":
+        decision, reason, changed = answer["decision"], answer["reason"], answer["changed_files"]
+    else:
+        _error(answer, "fingerprint check failed")
+        return 2
+    if ns.json:
+        print(json.dumps({"decision": decision, "reason": reason, "changed_files": changed}, indent=2))
+    else:
+        print(decision if not reason else f"{decision}: {reason}")
+        for path in changed:
+            print(f"  {path}")
+    return 0 if decision == "skip" else 1
+
+
+def _cmd_fp_mark(ns: argparse.Namespace) -> int:
+    from zccache.core.fingerprint import FingerprintError
+
+    kind = {"mark-success": "FingerprintMarkSuccess", "mark-failure": "FingerprintMarkFailure",
+            "invalidate": "FingerprintInvalidate"}[ns.fp_action]
+    cache_file = os.path.abspath(ns.cache_file)
+    answer = _daemon_ask(kind, cache_file=cache_file) if _daemon_wanted() else None
+    if answer is None:
+        fps = _fingerprints_in_process()
+        if fps is None:
+            return 2
+        action = {"mark-success": fps.mark_success, "mark-failure": fps.mark_failure,
+                  "invalidate": fps.invalidate}[ns.fp_action]
+        try:
+            action(cache_file)
+        except FingerprintError as exc:
+            sys.stderr.write(f"zccache: {exc}\n")
+            return 1
+    elif answer.get("t") != "FingerprintAck":
+        return _error(answer, f"fp {ns.fp_action} failed")
+    print(f"{ns.fp_action}: ok")
+    return 0
+
+
+def _daemon_wanted() -> bool:
+    return os.environ.get("ZCCACHE_DAEMON", "1").lower() not in ("0", "false", "no", "off")
 
 
 def _human(n: int) -> str:

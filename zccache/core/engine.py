@@ -25,7 +25,18 @@ from zccache.core.manifest import Entry, FileHashes, Uncacheable, matches, recor
 from zccache.core.store import Store
 
 MAX_ENTRIES = 16  # manifest entries kept per direct key, newest first
-_CHANGE_MARGIN_NS = 20_000_000  # file timestamps come from a coarse clock
+_COARSE_CLOCK = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform.startswith("linux") else None)
+
+
+def _file_clock_ns() -> int:
+    """Now, on the clock file timestamps are taken from (Linux: the coarse one), so
+    that a file changed after this moment can never carry an earlier mtime."""
+    if _COARSE_CLOCK is not None:
+        try:
+            return time.clock_gettime_ns(_COARSE_CLOCK)
+        except OSError:
+            pass
+    return time.time_ns() - 10_000_000
 
 
 @dataclass(frozen=True)
@@ -144,7 +155,7 @@ class Engine:
     # -- miss ----------------------------------------------------------------------------
 
     def _miss(self, inv: Invocation, store: Store, k: _Keys, started: float) -> Completed:
-        begun_ns = time.time_ns() - _CHANGE_MARGIN_NS
+        begun_ns = _file_clock_ns()
         run = inv.family.execute(inv)
         if run.returncode != 0:
             return self._done(inv, run, Outcome(kind="failed", reason="compile error", returncode=run.returncode), started)

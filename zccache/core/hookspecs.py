@@ -43,7 +43,8 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoc
     :class:`~zccache.core.invocation.Invocation` when the run is cacheable; its
     ``family`` then does the tool-specific work for the engine.
 
-    Stops at the first non-``None`` result. Must not run the tool or write anything.
+    Stops at the first non-``None`` result. Must not run the tool or write anything,
+    and must read ``env`` and ``cwd`` rather than the process's own (see key_extras).
     """
 
 
@@ -55,6 +56,9 @@ def zccache_key_extras(invocation: Invocation) -> bytes | None:
     reads, the content of a plugin's configuration file. Every non-``None`` answer
     is hashed into the key, in plugin registration order. Returning different bytes
     for the same compile makes it miss; it can never make a wrong hit.
+
+    Read the environment from ``invocation.env``, never ``os.environ``: a daemon
+    serves many clients, each with its own environment.
     """
 
 

@@ -1,0 +1,427 @@
+"""The resident per-user daemon: one round trip per compile.
+
+It keeps the plugin manager, the open store and the stat-validated hash memo in
+memory, so a hit costs the client one connect, one frame out and one frame back.
+It is never required: every client falls back to compiling in process.
+
+Safety: the socket lives in a per-user directory of mode 0700 and every peer's uid
+is checked (SO_PEERCRED) before a byte is read. A lock file held for the daemon's
+lifetime makes concurrent start-ups (a -j build's first compiles) settle on one
+daemon; a socket file left by a crashed daemon is removed by the next one. A bad
+frame gets an Error answer or a closed connection, never a dead daemon.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from zccache import __version__
+from zccache.core import paths
+from zccache.core.wire import MAX_FRAME, WireError, recv_frame
+
+DEFAULT_IDLE_SECONDS = 900.0
+_PEERCRED = struct.Struct("3i")
+
+
+def peer_allowed(creds: bytes, uid: int) -> bool:
+    """SO_PEERCRED answer (pid, uid, gid) -> may this peer talk to us?"""
+    if len(creds) != _PEERCRED.size:
+        return False
+    _pid, peer_uid, _gid = _PEERCRED.unpack(creds)
+    return peer_uid == uid
+
+
+def prepare_runtime_dir(directory: str) -> None:
+    """Create the socket directory for us alone, or refuse one that is not."""
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    st = os.lstat(directory)
+    if st.st_uid != os.getuid():
+        raise PermissionError(f"{directory} belongs to another user")
+    if st.st_mode & 0o077:
+        os.chmod(directory, 0o700)
+    if not paths.private_dir_ok(directory):
+        raise PermissionError(f"{directory} is not a private directory")
+
+
+class Daemon:
+    def __init__(self, env: dict[str, str], socket_path: str) -> None:
+        from zccache.core.config import Config
+        from zccache.core.engine import Engine
+        from zccache.core.fingerprint import Fingerprints
+        from zccache.core.plugins import make_manager
+        from zccache.core.sessions import Sessions
+        from zccache.core.stats import StatsRecorder
+        from zccache.core.store import Store
+
+        self.env = env
+        self.config = Config.from_env(env)
+        self.socket_path = socket_path
+        self.store = Store(self.config.cache_dir, self.config.maxsize)
+        self.pm = make_manager(memo_dir=self.config.cache_dir)
+        self.pm.register(StatsRecorder(self.store))
+        self.engine = Engine(self.config, self.store, self.pm.hook, warn=self._log)
+        self.sessions = Sessions()
+        self.fingerprints = Fingerprints(self.store)
+        self.started = time.time()
+        self.idle_seconds = float(env.get("ZCCACHE_IDLE_TIMEOUT") or DEFAULT_IDLE_SECONDS)
+        self.max_active = int(env.get("ZCCACHE_MAX_JOBS") or max(4, 4 * (os.cpu_count() or 1)))
+        self._lock = threading.Lock()
+        self._active = 0
+        self._last = time.monotonic()
+        self._stop = threading.Event()
+        self.counts = {"hits": 0, "misses": 0, "compiles": 0, "uncacheable": 0, "failed": 0, "requests": 0,
+                       "backpressure": 0, "rejected_peers": 0, "bad_frames": 0}
+        self._handlers: dict[str, Callable[[dict[str, Any]], bytes]] = {
+            "Ping": lambda f: self._reply("Pong"),
+            "Shutdown": self._shutdown,
+            "Status": lambda f: self._reply("Status", status=self.status()),
+            "Lookup": self._lookup,
+            "Store": self._store,
+            "SessionStart": self._session_start,
+            "Compile": self._compile_in_session,
+            "SessionEnd": self._session_end,
+            "Clear": self._clear,
+            "CompileEphemeral": self._compile_ephemeral,
+            "LinkEphemeral": self._link,
+            "SessionStats": self._session_stats,
+            "FingerprintCheck": self._fp_check,
+            "FingerprintMarkSuccess": lambda f: self._fp(self.fingerprints.mark_success, f),
+            "FingerprintMarkFailure": lambda f: self._fp(self.fingerprints.mark_failure, f),
+            "FingerprintInvalidate": lambda f: self._fp(self.fingerprints.invalidate, f),
+            "ListRustArtifacts": self._rust_artifacts,
+            "GenericToolExec": self._generic_exec,
+            "ReleaseWorktreeHandles": self._release,
+        }
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serve(self, listener: socket.socket) -> None:
+        listener.settimeout(0.5)
+        uid = os.getuid()
+        while not self._stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                with self._lock:
+                    idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
+                if idle:
+                    self._log("idle, stopping")
+                    break
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                raise
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+            if not peer_allowed(creds, uid):
+                self.counts["rejected_peers"] += 1
+                conn.close()
+                continue
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket) -> None:
+        from zccache.core import protocol
+
+        try:
+            conn.settimeout(None)
+            while True:
+                try:
+                    payload = recv_frame(conn, MAX_FRAME)
+                except WireError as exc:
+                    self.counts["bad_frames"] += 1
+                    conn.sendall(self._reply("Error", message=str(exc)))
+                    return
+                if payload is None:
+                    return  # closed, or closed mid-frame
+                try:
+                    kind, fields = protocol.decode(payload, protocol.REQUESTS)
+                except protocol.ProtocolError as exc:
+                    self.counts["bad_frames"] += 1
+                    conn.sendall(self._reply("Error", message=str(exc)))
+                    continue
+                conn.sendall(self._dispatch(kind, fields))
+                if kind == "Shutdown":
+                    return
+        except OSError:
+            pass  # the client went away; nothing to tell it
+        finally:
+            conn.close()
+
+    def _dispatch(self, kind: str, fields: dict[str, Any]) -> bytes:
+        heavy = kind in ("Compile", "CompileEphemeral", "GenericToolExec", "LinkEphemeral")
+        with self._lock:
+            self.counts["requests"] += 1
+            self._last = time.monotonic()
+            if heavy and self._active >= self.max_active:
+                self.counts["backpressure"] += 1
+                depth = self._active
+                return self._reply("Backpressure", queue_depth=depth, retry_after_ms=5 + (os.getpid() + depth) % 20,
+                                   reason="compile_queue_full")
+            if heavy:
+                self._active += 1
+        try:
+            return self._handlers[kind](fields)
+        except Exception as exc:  # one request's failure never takes the daemon down
+            text = str(exc).strip().splitlines()
+            self._log(f"{kind} failed: {type(exc).__name__}: {text[0] if text else ''}")
+            return self._reply("Error", message=f"{type(exc).__name__}: {text[0] if text else ''}")
+        finally:
+            if heavy:
+                with self._lock:
+                    self._active -= 1
+                    self._last = time.monotonic()
+
+    @staticmethod
+    def _reply(kind: str, **fields: Any) -> bytes:
+        from zccache.core.protocol import response
+
+        return response(kind, **fields)
+
+    def _log(self, message: str) -> None:
+        sys.stderr.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} zccache daemon {os.getpid()}: {message}\n")
+        sys.stderr.flush()
+
+    # -- requests --------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime_secs": round(time.time() - self.started, 3),
+            "cache_dir": self.config.cache_dir,
+            "socket": self.socket_path,
+            "idle_timeout_secs": self.idle_seconds,
+            "active_sessions": len(self.sessions),
+            "active_requests": self._active,
+            "memory_bytes": _rss_bytes(),
+            "cache_size": self.store.volume(),
+            "entries": self.store.entries(),
+            **self.counts,
+        }
+
+    def _shutdown(self, fields: dict[str, Any]) -> bytes:
+        self._stop.set()
+        return self._reply("ShuttingDown")
+
+    def _compile(self, fields: dict[str, Any], session) -> bytes:
+        from zccache.core.config import Config, ConfigError
+        from zccache.core.launcher import Exec, is_self, launch
+
+        env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
+        compiler, args, cwd = fields["compiler"], [str(a) for a in fields["args"]], fields["cwd"]
+        if fields["stdin"]:
+            return self._reply("Error", message="stdin input is passed through by the client")
+        if not os.path.isabs(compiler) or is_self(compiler):
+            return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
+        try:
+            config = Config.from_env(env)
+        except ConfigError as exc:
+            return self._reply("Error", message=str(exc))
+        umask = fields.get("umask")
+        decision = launch([compiler, *args], cwd, env, config, self.pm, self.engine,
+                          umask=umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None)
+        if isinstance(decision, Exec):
+            self._count("passthrough")
+            if session is not None:
+                from zccache.core.invocation import Outcome
+
+                session.record(compiler, args, None, Outcome(kind="passthrough", reason=decision.reason))
+            return self._reply("CompileResult", exit_code=0, stdout=b"", stderr=b"", cached=False, passthrough=True,
+                               reason=decision.reason)
+        for inv, outcome in decision.results:
+            self._count(outcome.kind)
+            if session is not None:
+                session.record(compiler, args, inv, outcome)
+        cached = bool(decision.results) and all(o.kind == "hit" for _, o in decision.results)
+        return self._reply("CompileResult", exit_code=decision.returncode, stdout=decision.stdout,
+                           stderr=decision.stderr, cached=cached)
+
+    def _count(self, kind: str) -> None:
+        name = {"hit": "hits", "miss": "misses", "passthrough": "uncacheable", "failed": "failed"}.get(kind)
+        with self._lock:
+            self.counts["compiles"] += 1
+            if name:
+                self.counts[name] += 1
+
+    def _compile_ephemeral(self, fields: dict[str, Any]) -> bytes:
+        return self._compile(fields, None)
+
+    def _compile_in_session(self, fields: dict[str, Any]) -> bytes:
+        session = self.sessions.get(fields["session_id"])
+        if session is None:
+            return self._reply("Error", message=f"unknown session {fields['session_id'][:64]}")
+        return self._compile(fields, session)
+
+    def _session_start(self, fields: dict[str, Any]) -> bytes:
+        from zccache.core.sessions import SessionError
+
+        try:
+            session = self.sessions.start(fields["client_pid"], fields["working_dir"], fields["track_stats"],
+                                          fields["journal_path"])
+        except SessionError as exc:
+            return self._reply("Error", message=str(exc))
+        return self._reply("SessionStarted", session_id=session.id, journal_path=session.journal_path)
+
+    def _session_stats(self, fields: dict[str, Any]) -> bytes:
+        session = self.sessions.get(fields["session_id"])
+        stats = session.stats() if session is not None and session.track_stats else None
+        return self._reply("SessionStatsResult", stats=stats)
+
+    def _session_end(self, fields: dict[str, Any]) -> bytes:
+        session = self.sessions.end(fields["session_id"])
+        if session is None:
+            return self._reply("Error", message=f"unknown session {fields['session_id'][:64]}")
+        return self._reply("SessionEnded", stats=session.stats() if session.track_stats else None)
+
+    def _clear(self, fields: dict[str, Any]) -> bytes:
+        before = self.store.volume()
+        removed = self.store.clear()
+        self.engine.hashes = type(self.engine.hashes)()
+        return self._reply("Cleared", artifacts_removed=removed, metadata_cleared=0, dep_graph_contexts_cleared=0,
+                           on_disk_bytes_freed=max(0, before - self.store.volume()))
+
+    def _lookup(self, fields: dict[str, Any]) -> bytes:
+        artifact = self.store.get("a:" + fields["cache_key"])
+        found = isinstance(artifact, dict)
+        return self._reply("LookupResult", found=found, artifact=artifact if found else None)
+
+    def _store(self, fields: dict[str, Any]) -> bytes:
+        artifact = fields["artifact"]
+        outputs = artifact.get("outputs", [])
+        ok = isinstance(outputs, list) and all(
+            isinstance(o, list) and len(o) == 2 and isinstance(o[0], str) and isinstance(o[1], bytes) for o in outputs
+        )
+        if not ok:
+            return self._reply("Error", message="artifact.outputs must be a list of [name, bytes]")
+        self.store.set("a:" + fields["cache_key"], artifact)
+        return self._reply("StoreResult", stored=True)
+
+    def _link(self, fields: dict[str, Any]) -> bytes:
+        from zccache.core.process import run_tool
+
+        env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
+        if not os.path.isabs(fields["tool"]):
+            return self._reply("Error", message="the tool must be an absolute path")
+        rc, out, err = run_tool([fields["tool"], *map(str, fields["args"])], fields["cwd"], env, fields.get("umask"))
+        self._count("passthrough")
+        return self._reply("LinkResult", exit_code=rc, stdout=out, stderr=err, cached=False,
+                           warning="links are run, not cached, by this version")
+
+    def _fp_check(self, fields: dict[str, Any]) -> bytes:
+        from zccache.core.fingerprint import FingerprintError
+
+        try:
+            d = self.fingerprints.check(fields["cache_file"], fields["cache_type"], fields["root"],
+                                        [str(e) for e in fields["extensions"]], [str(g) for g in fields["include_globs"]],
+                                        [str(e) for e in fields["exclude"]])
+        except FingerprintError as exc:
+            return self._reply("Error", message=str(exc))
+        return self._reply("FingerprintCheckResult", decision=d.decision, reason=d.reason, changed_files=d.changed_files)
+
+    def _fp(self, action, fields: dict[str, Any]) -> bytes:
+        from zccache.core.fingerprint import FingerprintError
+
+        try:
+            action(fields["cache_file"])
+        except FingerprintError as exc:
+            return self._reply("Error", message=str(exc))
+        return self._reply("FingerprintAck")
+
+    def _rust_artifacts(self, fields: dict[str, Any]) -> bytes:
+        listing = self.store.get("rust:artifacts")
+        return self._reply("RustArtifactList", artifacts=listing if isinstance(listing, list) else [])
+
+    def _generic_exec(self, fields: dict[str, Any]) -> bytes:
+        from zccache.core.generic import GenericError, generic_exec
+
+        try:
+            result = generic_exec(self.store, self.engine.hashes, fields)
+        except GenericError as exc:
+            return self._reply("Error", message=str(exc))
+        return self._reply("GenericToolExecResult", **result)
+
+    def _release(self, fields: dict[str, Any]) -> bytes:
+        path = os.path.abspath(fields["path"])
+        cache = os.path.abspath(self.config.cache_dir)
+        if cache == path or cache.startswith(path.rstrip(os.sep) + os.sep):
+            return self._reply("Error", message="refusing to release the cache directory or one of its parents")
+        found = self.sessions.under(path)
+        for session in found:
+            self.sessions.end(session.id)
+        return self._reply("ReleaseWorktreeHandlesResult", inspected=len(found), released=len(found),
+                           sessions_dropped=[s.id for s in found], unreleased=[])
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main() -> int:
+    """Run the daemon for the cache directory named by the environment."""
+    env = dict(os.environ)
+    directory, sock_path = paths.daemon_paths(env)
+    try:
+        prepare_runtime_dir(directory)
+    except OSError as exc:
+        sys.stderr.write(f"zccache daemon: {exc}\n")
+        return 1
+    lock_fd = os.open(sock_path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another daemon serves this cache already
+    try:
+        os.unlink(sock_path)  # left by a daemon that died without cleaning up
+    except FileNotFoundError:
+        pass
+    try:
+        daemon = Daemon(env, sock_path)
+    except Exception as exc:
+        sys.stderr.write(f"zccache daemon: cannot start: {exc}\n")
+        return 1
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        listener.bind(sock_path)
+    finally:
+        os.umask(old)
+    listener.listen(256)
+    os.ftruncate(lock_fd, 0)
+    os.write(lock_fd, f"{os.getpid()}\n".encode())
+
+    def stop(signum, frame):
+        daemon._stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    daemon._log(f"serving {daemon.config.cache_dir} on {sock_path}")
+    try:
+        daemon.serve(listener)
+    finally:
+        try:
+            os.unlink(sock_path)  # ours: no other daemon can bind while we hold the lock
+        except OSError:
+            pass
+        listener.close()
+        daemon.store.close()
+        os.close(lock_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
