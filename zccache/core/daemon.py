@@ -139,6 +139,7 @@ class Daemon:
                 except WireError as exc:
                     self.counts["bad_frames"] += 1
                     conn.sendall(self._reply("Error", message=str(exc)))
+                    _drain(conn)  # so the answer is not lost to a reset
                     return
                 if payload is None:
                     return  # closed, or closed mid-frame
@@ -359,6 +360,20 @@ class Daemon:
             self.sessions.end(session.id)
         return self._reply("ReleaseWorktreeHandlesResult", inspected=len(found), released=len(found),
                            sessions_dropped=[s.id for s in found], unreleased=[])
+
+
+def _drain(conn: socket.socket, limit: int = 1 << 20) -> None:
+    """Stop sending, then read and drop what the peer still sends (bounded)."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(1.0)
+        while limit > 0:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            limit -= len(chunk)
+    except OSError:
+        pass
 
 
 def _rss_bytes() -> int:

@@ -1,0 +1,395 @@
+"""The daemon end to end: every request type through a real daemon process, bad
+frames, crashes, stale sockets, permissions, sessions and journals, fingerprints."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from conftest import BIN, DEMO, ZCCACHE, no_traceback, write
+from zccache.core import paths, wire
+from zccache.core.client import roundtrip
+from zccache.core.daemon import peer_allowed
+
+
+def start(zc, **env) -> dict:
+    done = zc.run("start", cwd=zc.cache_dir.parent, env=env)
+    assert done.returncode == 0, done.stderr
+    return status(zc)
+
+
+def status(zc) -> dict:
+    done = zc.run("status", "--json", cwd=zc.cache_dir.parent)
+    return json.loads(done.stdout)
+
+
+def sock_path(zc) -> str:
+    return paths.daemon_paths(zc.env)[1]
+
+
+def ask(zc, kind: str, **fields):
+    return roundtrip(sock_path(zc), {"t": kind, **fields}, timeout=60)
+
+
+def compile_request(cwd: Path, env, *args: str) -> dict:
+    return {"client_pid": os.getpid(), "working_dir": str(cwd), "compiler": "/usr/bin/gcc", "args": list(args),
+            "cwd": str(cwd), "env": [[k, v] for k, v in env.items()], "stdin": b""}
+
+
+def wait_gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def test_wire_codec_agrees_with_msgpack():
+    sample = {"t": "CompileEphemeral", "n": [0, 1, 127, 128, 65535, 2**40, -1, -33, -2**40], "s": "é" * 40,
+              "b": b"\x00\xff" * 300, "f": 1.5, "none": None, "yes": True, "no": False, "nested": {"a": [[], {}]}}
+    assert msgpack.unpackb(wire.pack(sample), raw=False) == sample
+    assert wire.unpack(msgpack.packb(sample, use_bin_type=True)) == sample
+    with pytest.raises(wire.WireError):
+        wire.unpack(wire.pack(sample)[:-3])
+
+
+def test_every_request_type(zc, tmp_path):
+    st = start(zc)
+    assert st["running"] and st["cache_dir"] == str(zc.cache_dir)
+    assert ask(zc, "Ping") == {"t": "Pong"}
+    # Store / Lookup
+    art = {"outputs": [["a.o", b"\x7fELF..."]], "stdout": b"", "stderr": b"w", "exit_code": 0}
+    assert ask(zc, "Lookup", cache_key="k1") == {"t": "LookupResult", "found": False, "artifact": None}
+    assert ask(zc, "Store", cache_key="k1", artifact=art)["t"] == "StoreResult"
+    found = ask(zc, "Lookup", cache_key="k1")
+    assert found["found"] and found["artifact"] == art
+    assert ask(zc, "Store", cache_key="k2", artifact={"outputs": "nope"})["t"] == "Error"
+    # CompileEphemeral: miss then hit, the object written by the daemon
+    write(tmp_path / "a.c", "int a(void) { return 3; }\n")
+    req = compile_request(tmp_path, zc.env, "-c", "a.c", "-o", "a.o")
+    first = ask(zc, "CompileEphemeral", **req)
+    assert first["t"] == "CompileResult" and first["exit_code"] == 0 and first["cached"] is False
+    obj = (tmp_path / "a.o").read_bytes()
+    (tmp_path / "a.o").unlink()
+    second = ask(zc, "CompileEphemeral", **req)
+    assert second["cached"] is True and (tmp_path / "a.o").read_bytes() == obj
+    # a passthrough is handed back to the client to exec
+    link = ask(zc, "CompileEphemeral", **compile_request(tmp_path, zc.env, "a.o", "-o", "prog"))
+    assert link["passthrough"] is True and not (tmp_path / "prog").exists()
+    # sessions
+    journal = tmp_path / "j.jsonl"
+    started = ask(zc, "SessionStart", client_pid=os.getpid(), working_dir=str(tmp_path), log_file=None,
+                  track_stats=True, journal_path=str(journal), profile=False, private_daemon=None)
+    sid = started["session_id"]
+    assert started["t"] == "SessionStarted" and started["journal_path"] == str(journal)
+    assert ask(zc, "Compile", session_id=sid, args=["-c", "a.c", "-o", "a.o"], cwd=str(tmp_path),
+               compiler="/usr/bin/gcc", env=[[k, v] for k, v in zc.env.items()], stdin=b"")["cached"] is True
+    stats = ask(zc, "SessionStats", session_id=sid)["stats"]
+    assert stats["compilations"] == 1 and stats["hits"] == 1
+    ended = ask(zc, "SessionEnd", session_id=sid)
+    assert ended["t"] == "SessionEnded" and ended["stats"]["hits"] == 1
+    assert json.loads(journal.read_text().splitlines()[0])["result"] == "hit"
+    assert ask(zc, "SessionEnd", session_id=sid)["t"] == "Error"
+    assert ask(zc, "SessionStart", client_pid=1, working_dir=str(tmp_path), log_file=None, track_stats=True,
+               journal_path=str(tmp_path / "j.txt"), profile=False, private_daemon=None)["t"] == "Error"
+    # LinkEphemeral runs the tool
+    linked = ask(zc, "LinkEphemeral", client_pid=1, tool="/usr/bin/ar", args=["rcs", "liba.a", "a.o"],
+                 cwd=str(tmp_path), env=None)
+    assert linked["t"] == "LinkResult" and linked["exit_code"] == 0 and (tmp_path / "liba.a").is_file()
+    # fingerprints
+    write(tmp_path / "src" / "x.c", "1")
+    fp = dict(cache_file=str(tmp_path / "fp.json"), cache_type="hash", root=str(tmp_path / "src"), extensions=["c"],
+              include_globs=[], exclude=[])
+    assert ask(zc, "FingerprintCheck", **fp)["decision"] == "run"
+    assert ask(zc, "FingerprintMarkSuccess", cache_file=fp["cache_file"]) == {"t": "FingerprintAck"}
+    assert ask(zc, "FingerprintCheck", **fp)["decision"] == "skip"
+    assert ask(zc, "FingerprintMarkFailure", cache_file=fp["cache_file"]) == {"t": "FingerprintAck"}
+    assert ask(zc, "FingerprintCheck", **fp)["reason"] == "last run failed"
+    assert ask(zc, "FingerprintInvalidate", cache_file=fp["cache_file"]) == {"t": "FingerprintAck"}
+    assert ask(zc, "FingerprintCheck", **fp)["reason"] == "no previous success"
+    assert ask(zc, "ListRustArtifacts") == {"t": "RustArtifactList", "artifacts": []}
+    # GenericToolExec: a hit does not start the tool
+    tool = write(tmp_path / "tool.sh", '#!/bin/sh\necho run >> log.txt\ntr a-z A-Z < in.txt > out.txt\necho done\n')
+    tool.chmod(0o755)
+    write(tmp_path / "in.txt", "abc\n")
+    gen = dict(tool=str(tool), args=[], cwd=str(tmp_path), env=[], input_files=["in.txt"], input_extra=b"",
+               output_streams={"stdout": True, "stderr": True}, output_files=["out.txt"], tool_hash=None,
+               cache_policy="normal", cwd_in_key=False, include_scan_files=[], include_dirs=[],
+               system_include_dirs=[], iquote_dirs=[], depfile=None, non_deterministic=False, key_args_filter=[])
+    g1 = ask(zc, "GenericToolExec", **gen)
+    (tmp_path / "out.txt").unlink()
+    g2 = ask(zc, "GenericToolExec", **gen)
+    assert (g1["cached"], g2["cached"]) == (False, True) and g2["stdout"] == b"done\n"
+    assert (tmp_path / "out.txt").read_text() == "ABC\n" and (tmp_path / "log.txt").read_text() == "run\n"
+    assert ask(zc, "GenericToolExec", **{**gen, "depfile": "x.d"})["t"] == "Error"
+    # ReleaseWorktreeHandles
+    s2 = ask(zc, "SessionStart", client_pid=1, working_dir=str(tmp_path / "wt"), log_file=None, track_stats=False,
+             journal_path=None, profile=False, private_daemon=None)["session_id"]
+    released = ask(zc, "ReleaseWorktreeHandles", path=str(tmp_path / "wt"))
+    assert released["sessions_dropped"] == [s2] and released["released"] == 1
+    assert ask(zc, "ReleaseWorktreeHandles", path=str(zc.cache_dir.parent))["t"] == "Error"
+    # Clear
+    cleared = ask(zc, "Clear")
+    assert cleared["t"] == "Cleared" and cleared["artifacts_removed"] > 0
+    assert ask(zc, "Lookup", cache_key="k1")["found"] is False
+    # unknown and malformed messages
+    assert ask(zc, "Frobnicate")["t"] == "Error"
+    assert ask(zc, "Lookup")["message"] == "Lookup: missing field 'cache_key'"
+    # Shutdown
+    pid = st["pid"]
+    assert ask(zc, "Shutdown") == {"t": "ShuttingDown"}
+    assert wait_gone(pid)
+    assert not os.path.exists(sock_path(zc))
+
+
+def raw(zc, data: bytes) -> bytes:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(sock_path(zc))
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    out = b""
+    while chunk := s.recv(65536):
+        out += chunk
+    s.close()
+    return out
+
+
+def test_bad_frames_never_kill_the_daemon(zc):
+    pid = start(zc)["pid"]
+    answer = raw(zc, wire.frame(b"\xc1\xc1 not msgpack"))
+    assert wire.unpack(answer[4:])["t"] == "Error"
+    answer = raw(zc, (2**31).to_bytes(4, "big") + b"xx")  # oversized
+    assert b"over the limit" in answer
+    assert raw(zc, (100).to_bytes(4, "big") + b"short") == b""  # truncated: closed
+    assert raw(zc, wire.frame(wire.pack([1, 2, 3])))[4:] and True
+    assert raw(zc, b"\x00") == b""
+    assert ask(zc, "Ping") == {"t": "Pong"}
+    st = status(zc)
+    assert st["pid"] == pid and st["bad_frames"] >= 3
+
+
+def test_socket_dir_and_socket_are_private(zc, tmp_path):
+    start(zc)
+    directory, sock = paths.daemon_paths(zc.env)
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(sock).st_mode) & 0o077 == 0
+    assert os.stat(directory).st_uid == os.getuid()
+
+
+def test_shared_runtime_dir_is_not_trusted(zc, tmp_path):
+    runtime = tmp_path / "open"
+    runtime.mkdir()
+    runtime.chmod(0o777)
+    write(tmp_path / "a.c", "int a;\n")
+    env = {"ZCCACHE_RUNTIME_DIR": str(runtime)}
+    for _ in range(2):
+        done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env=env)
+        assert done.returncode == 0 and done.stderr == b""
+    assert list(runtime.iterdir()) == []  # no daemon, no socket in a directory others can write
+    assert zc.stats()["hits"] == 1  # compiled in process, still cached
+
+
+def test_peer_uid_check():
+    me = os.getuid()
+    assert peer_allowed(struct.pack("3i", 1, me, 0), me)
+    assert not peer_allowed(struct.pack("3i", 1, me + 1, 0), me)
+    assert not peer_allowed(b"", me)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to connect as another user")
+def test_other_users_are_refused(zc, tmp_path):
+    """A real connection from another uid (nobody) is closed unanswered."""
+    start(zc)
+    listener_dir = Path(paths.daemon_paths(zc.env)[0])
+    os.chmod(listener_dir, 0o711)  # let nobody reach the socket at all, to see the uid check itself
+    os.chmod(sock_path(zc), 0o777)
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", f"""
+import os, socket
+os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect({sock_path(zc)!r})
+import time; time.sleep(0.3)
+try:
+    s.sendall(bytes.fromhex('00000004') + b'\\x81\\xa1t\\xc0')
+    data = s.recv(100)
+except (ConnectionResetError, BrokenPipeError):
+    data = b''
+print('answer', len(data))
+"""], capture_output=True, text=True, timeout=30)
+        assert child.returncode == 0, child.stderr
+        assert child.stdout.strip() == "answer 0"
+    finally:
+        os.chmod(listener_dir, 0o700)
+    assert status(zc)["rejected_peers"] >= 1
+
+
+def test_stale_socket_from_crashed_daemon_is_recovered(zc, tmp_path):
+    pid = start(zc)["pid"]
+    os.kill(pid, signal.SIGKILL)
+    assert wait_gone(pid)
+    assert os.path.exists(sock_path(zc))  # left behind
+    write(tmp_path / "a.c", "int a;\n")
+    done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == b""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not status(zc).get("running"):
+        time.sleep(0.1)
+    st = status(zc)
+    assert st["running"] and st["pid"] != pid
+
+
+def test_idle_daemon_stops_itself(zc, tmp_path):
+    pid = start(zc, ZCCACHE_IDLE_TIMEOUT="1")["pid"]
+    assert wait_gone(pid, 15)
+
+
+def test_backpressure_is_honoured(zc, tmp_path):
+    start(zc, ZCCACHE_MAX_JOBS="1")
+    n = 6
+    for i in range(n):
+        write(tmp_path / f"s{i}.c", f"int s{i}(int x) {{ return x * {i}; }}\n" + "int pad%d;\n" % i * 200)
+
+    def one(i):
+        return zc.run("gcc", "-O2", "-c", f"s{i}.c", "-o", f"s{i}.o", cwd=tmp_path)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(one, range(n)))
+    assert all(r.returncode == 0 and r.stderr == b"" for r in results)
+    st = status(zc)
+    assert st["backpressure"] >= 1 and st["misses"] == n
+
+
+def test_daemon_killed_during_parallel_build(zc, tmp_path):
+    cmake = next(p for p in (os.path.join(BIN, "cmake"), "/usr/bin/cmake") if os.path.exists(p))
+    build = tmp_path / "b"
+    launch = [f"-DCMAKE_{lang}_COMPILER_LAUNCHER={ZCCACHE}" for lang in ("C", "CXX")]
+    assert subprocess.run([cmake, "-G", "Ninja", "-S", str(DEMO), "-B", str(build), *launch], env=zc.env,
+                          capture_output=True).returncode == 0
+    pid = start(zc)["pid"]
+    proc = subprocess.Popen([cmake, "--build", str(build), "-j", "2"], env=zc.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    time.sleep(0.8)
+    os.kill(pid, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    plain = tmp_path / "plain"
+    assert subprocess.run([cmake, "-G", "Ninja", "-S", str(DEMO), "-B", str(plain)], env=zc.env,
+                          capture_output=True).returncode == 0
+    assert subprocess.run([cmake, "--build", str(plain), "-j", "2"], env=zc.env, capture_output=True).returncode == 0
+    objects = sorted(p.relative_to(plain) for p in plain.rglob("*.o"))
+    assert len(objects) == 23
+    for rel in objects:
+        assert (build / rel).read_bytes() == (plain / rel).read_bytes(), rel
+    assert subprocess.run([str(build / "app" / "zdemo")], capture_output=True).stdout.endswith(b"checksum 25240\n")
+
+
+def test_session_journal_and_analyze(zc, tmp_path):
+    journal = tmp_path / "build.jsonl"
+    done = zc.run("session-start", "--journal", str(journal), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    sid, export = done.stdout.decode().splitlines()
+    assert export == f"export ZCCACHE_SESSION_ID={sid}"
+    env = {"ZCCACHE_SESSION_ID": sid}
+    write(tmp_path / "a.c", "int a;\n")
+    write(tmp_path / "t.c", "const char *t = __TIME__;\n")
+    for args in (["-c", "a.c", "-o", "a.o"], ["-c", "a.c", "-o", "a.o"], ["-c", "t.c", "-o", "t.o"]):
+        assert zc.run("gcc", *args, cwd=tmp_path, env=env).returncode == 0
+    stats = json.loads(zc.run("session-stats", sid, cwd=tmp_path).stdout)
+    assert (stats["compilations"], stats["hits"], stats["misses"], stats["uncacheable"]) == (3, 1, 1, 1)
+    ended = zc.run("session-end", sid, cwd=tmp_path)
+    assert ended.returncode == 0 and json.loads(ended.stdout)["hits"] == 1
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [line["result"] for line in lines] == ["miss", "hit", "passthrough"]
+    assert lines[0]["cache_key"] == lines[1]["cache_key"] and lines[2]["reason"] == "time macros"
+    report = zc.run("analyze", str(journal), cwd=tmp_path, env={"COLUMNS": "300"})
+    assert report.returncode == 0
+    text = report.stdout.decode()
+    assert "50.0 %" in text and "passthrough: time macros" in text and str(tmp_path / "a.c") in text
+    assert zc.run("session-stats", sid, cwd=tmp_path).returncode == 1
+    missing = zc.run("analyze", str(tmp_path / "none.jsonl"), cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.startswith(b"zccache: cannot read")
+    no_traceback(missing)
+
+
+@pytest.mark.parametrize("mode", ["daemon", "in-process"])
+@pytest.mark.parametrize("kind", ["hash", "two-layer"])
+def test_fingerprint_decisions(zc, tmp_path, kind, mode):
+    env = {"ZCCACHE_DAEMON": "0"} if mode == "in-process" else {}
+    root = tmp_path / "src"
+    write(root / "a.c", "a")
+    write(root / "b.h", "b")
+    write(root / "skip.txt", "x")
+    write(root / "build" / "gen.c", "ignored")
+    cache = str(tmp_path / ".cache" / "lint.json")
+
+    def check():
+        done = zc.run("fp", "check", "--root", str(root), "--ext", "c,h", "--exclude", "build", "--cache-file", cache,
+                      "--type", kind, "--json", cwd=tmp_path, env=env)
+        no_traceback(done)
+        result = json.loads(done.stdout)
+        assert done.returncode == (0 if result["decision"] == "skip" else 1)
+        return result
+
+    def success():
+        assert zc.run("fp", "mark-success", "--cache-file", cache, cwd=tmp_path, env=env).returncode == 0
+
+    first = check()
+    assert first["decision"] == "run" and first["changed_files"] == ["a.c", "b.h"]
+    success()
+    assert check()["decision"] == "skip"
+    (root / "skip.txt").write_text("changed, but not selected")
+    assert check()["decision"] == "skip"
+    (root / "a.c").write_text("A")  # edit, same size
+    assert check() == {"decision": "run", "reason": "files changed", "changed_files": ["a.c"]}
+    success()
+    write(root / "sub" / "new.c", "n")  # addition
+    assert check()["changed_files"] == ["sub/new.c"]
+    success()
+    (root / "b.h").unlink()  # deletion
+    assert check()["changed_files"] == ["b.h"]
+    success()
+    (root / "sub" / "new.c").rename(root / "sub" / "moved.c")  # rename
+    assert check()["changed_files"] == ["sub/moved.c", "sub/new.c"]
+    assert zc.run("fp", "mark-failure", "--cache-file", cache, cwd=tmp_path, env=env).returncode == 0
+    assert check()["reason"] == "last run failed"
+    success()
+    assert check()["decision"] == "skip"
+    assert zc.run("fp", "invalidate", "--cache-file", cache, cwd=tmp_path, env=env).returncode == 0
+    assert check()["reason"] == "no previous success"
+
+
+def test_hit_path_imports_nothing_heavy(zc, tmp_path):
+    start(zc)
+    write(tmp_path / "a.c", "int a;\n")
+    for _ in range(2):
+        assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    python = os.path.join(BIN, "python")
+    done = subprocess.run([python, "-X", "importtime", ZCCACHE, "gcc", "-c", "a.c", "-o", "a.o"], cwd=tmp_path,
+                          env=zc.env, capture_output=True)
+    assert done.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in done.stderr.decode().splitlines() if "|" in line}
+    assert "zccache.core.client" in imported
+    for heavy in ("pluggy", "diskcache", "rich", "msgpack", "sqlite3", "zccache.core.engine", "subprocess", "typing"):
+        assert heavy not in imported, heavy
+    assert status(zc)["hits"] >= 2
