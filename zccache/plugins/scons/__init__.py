@@ -7,7 +7,9 @@ distribution installs a two-line ``SCons/Tool/zccache.py`` that re-exports
 :mod:`zccache.plugins.scons.tool`, so after ``pip install`` into the environment
 that has SCons, the plain ``env.Tool('zccache')`` works with nothing copied into the
 project. Where SCons lives in another environment, the documented alternative is
-``env.Tool('zccache', toolpath=[TOOLPATH])`` with ``TOOLPATH`` from this module.
+``env.Tool('zccache_tool', toolpath=[TOOLPATH])`` with ``TOOLPATH`` from this module
+(not named ``zccache``: SCons registers a toolpath module under its bare name, which
+would shadow this package).
 """
 
 from __future__ import annotations

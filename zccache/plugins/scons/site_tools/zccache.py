@@ -1,3 +1,0 @@
-"""The zccache SCons tool, for ``env.Tool('zccache', toolpath=[...])``."""
-
-from zccache.plugins.scons.tool import exists, generate  # noqa: F401
