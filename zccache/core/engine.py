@@ -120,7 +120,7 @@ class Engine:
                     entry = Entry.from_wire(wire)
                 except (TypeError, ValueError):
                     continue
-                if matches(entry, inv.cwd, self.hashes):
+                if matches(entry, inv.cwd, self.hashes, inv.physical):
                     done = self._restore(inv, store, entry.result, "direct", started=None)
                     if done is not None:
                         return done
@@ -146,6 +146,10 @@ class Engine:
                 return None
         try:
             for role, data in files:
+                if role in inv.relocatable:
+                    data = _relocate_in(inv, data)
+                    if data is None:
+                        return None
                 _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data, inv.umask)
         except OSError:
             return None  # e.g. the output directory is missing: the compiler will say so
@@ -184,6 +188,7 @@ class Engine:
                 started_ns=begun_ns,
                 hashes=self.hashes,
                 allow_time_macros=self._time_ok(inv),
+                to_logical=inv.logical,
                 result_key_of=lambda rows: keys.result_key(k.direct, rows),
             )
             self._store_result(inv, store, entry.result, run)
@@ -213,9 +218,10 @@ class Engine:
         for role, path in inv.outputs.items():
             try:
                 with open(os.path.join(inv.cwd, path), "rb") as f:
-                    files.append([role, f.read()])
+                    data = f.read()
             except OSError:
                 raise Uncacheable(f"output not written: {role}") from None
+            files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data])
         store.set("r:" + key, {"files": files, "stdout": run.stdout, "stderr": run.stderr})
 
     # -- helpers -------------------------------------------------------------------------
@@ -281,6 +287,37 @@ class _Keys:
     source_hashes: list[str]
     manifest: dict | None = None
     preprocessed: str = ""
+
+
+_MARK = b"\0zccache-map\0"
+
+
+def _relocate_out(inv: Invocation, data: bytes) -> bytes:
+    """Real mapped prefixes in a text output become markers naming their logical
+    prefix; a restore puts back the prefixes of the build at hand."""
+    if _MARK in data:
+        raise Uncacheable("output contains the relocation marker")
+    import re
+
+    for real, new in sorted(inv.path_map, key=lambda pair: -len(pair[0])):
+        pattern = re.compile(re.escape(real.encode()) + rb"(?=[/\s:\\]|$)")
+        data = pattern.sub(lambda m, new=new: _MARK + new.encode() + b"\0", data)
+    return data
+
+
+def _relocate_in(inv: Invocation, data: bytes) -> bytes | None:
+    if _MARK not in data:
+        return data
+    out = []
+    parts = data.split(_MARK)
+    out.append(parts[0])
+    reals = {new.encode(): real.encode() for real, new in inv.path_map}
+    for part in parts[1:]:
+        new, sep, rest = part.partition(b"\0")
+        if not sep or new not in reals:
+            return None
+        out.append(reals[new] + rest)
+    return b"".join(out)
 
 
 _UMASK: int | None = None

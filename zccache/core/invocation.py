@@ -82,10 +82,33 @@ class Invocation:
     time_macros_ok: bool = False
     details: Any = None  # the family's own parse of the command line
     umask: int | None = None  # the client's, when a daemon runs the tool for it
+    # (real prefix, logical prefix) pairs under which the tool itself rewrites every
+    # path it writes into its outputs (gcc's -ffile-prefix-map): paths below a real
+    # prefix enter keys and manifests in their logical form, so that two builds in
+    # different temporary directories share results.
+    path_map: list[tuple[str, str]] = field(default_factory=list)
+    relocatable: frozenset[str] = frozenset()  # output roles whose text names real paths (depfiles)
 
     @property
     def command(self) -> list[str]:
         return [self.tool, *self.args]
+
+    def logical(self, path: str) -> str:
+        """path with a mapped real prefix replaced by a marked logical one."""
+        for real, new in self.path_map:
+            if path == real or path.startswith(real + "/"):
+                return f"\0{new}\0{path[len(real):]}"
+        return path
+
+    def physical(self, path: str) -> str | None:
+        """The real path for a logical one (None when no current mapping has it)."""
+        if not path.startswith("\0"):
+            return path
+        _, new, rest = path.split("\0", 2)
+        for real, mapped in self.path_map:
+            if mapped == new:
+                return real + rest
+        return None
 
 
 @dataclass(frozen=True)

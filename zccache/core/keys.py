@@ -25,7 +25,7 @@ def _common(h: Hasher, inv: Invocation, tool_identity: str, extras: Iterable[byt
     for name in sorted(inv.key_env):
         h.text(name)
         h.text(inv.key_env[name])
-    h.text(inv.cwd if inv.hash_cwd else "")
+    h.text(inv.logical(inv.cwd) if inv.hash_cwd else "")
     for extra in extras:
         h.update(extra)
 
@@ -34,7 +34,7 @@ def direct_key(inv: Invocation, tool_identity: str, source_hashes: list[str], ex
     h = Hasher(_DIRECT)
     _common(h, inv, tool_identity, extras)
     for path, digest in zip(inv.sources, source_hashes, strict=True):
-        h.text(path)
+        h.text(inv.logical(path))
         h.text(digest)
     return h.hexdigest()
 

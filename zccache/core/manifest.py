@@ -86,6 +86,7 @@ def record(
     hashes: FileHashes,
     result_key_of,
     allow_time_macros: bool = False,
+    to_logical=lambda path: path,
 ) -> Entry:
     """Build the manifest entry for a compile that started at ``started_ns``.
 
@@ -106,9 +107,10 @@ def record(
         digest, uses_time = hashes.hash(full, st)
         if uses_time and not allow_time_macros:
             raise Uncacheable("time macros")
-        rows.append((path, digest, trusted_sig(st, now)))
+        rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
     probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now)
+    probes = [(to_logical(d), m, n) for d, m, n in probes]
     return Entry(headers=rows, probes=probes, result=result_key_of(rows))
 
 
@@ -164,9 +166,12 @@ def _shadow_probes(
     return probes
 
 
-def matches(entry: Entry, cwd: str, hashes: FileHashes) -> bool:
+def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path) -> bool:
     """True when every header is unchanged and no probe path has appeared."""
-    for path, digest, sig in entry.headers:
+    for logical, digest, sig in entry.headers:
+        path = to_physical(logical)
+        if path is None:
+            return False
         full = _norm(cwd, path)
         try:
             st = os.stat(full)
@@ -179,7 +184,10 @@ def matches(entry: Entry, cwd: str, hashes: FileHashes) -> bool:
                 return False
         except OSError:
             return False
-    for d, mtime, names in entry.probes:
+    for logical, mtime, names in entry.probes:
+        d = to_physical(logical)
+        if d is None:
+            return False
         if mtime is not None:
             try:
                 if os.stat(d).st_mtime_ns == mtime:

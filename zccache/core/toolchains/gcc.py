@@ -83,6 +83,7 @@ class Parsed:
     profile_arcs: bool
     stack_usage: bool
     search_args: list[str] = field(default_factory=list)
+    prefix_maps: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, old, new)
 
 
 @dataclass
@@ -191,6 +192,9 @@ def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | 
     basedir = env.get("ZCCACHE_BASEDIR")
     if basedir:
         args = rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
+    temp_root = env.get("ZCCACHE_REMAP_TEMP")
+    if temp_root:
+        args = [*args, *temp_prefix_maps(args, cwd, os.path.normpath(temp_root))]
     parsed = parse_args(args)
     if isinstance(parsed, Passthrough):
         return Passthrough(parsed.reason, tool)
@@ -231,7 +235,8 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         outputs["dwo"] = stem + ".dwo"
     if p.stack_usage:
         outputs["su"] = stem + ".su"
-    key_args = _key_args(p.args)
+    path_map = _path_map(p.prefix_maps)
+    key_args = _key_args(p.args, path_map)
     if (p.md or p.mmd) and not p.dep_target_given:
         key_args.append("zccache:dep-target=" + output)  # the depfile names the object
     if p.profile_arcs or p.coverage or (p.split_dwarf and p.debug):
@@ -252,6 +257,8 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         hash_cwd=(p.debug and hash_dir) or p.coverage or p.profile_arcs,
         can_preprocess=True,
         time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")),
+        path_map=path_map,
+        relocatable=frozenset({"depfile"}) if path_map else frozenset(),
         details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile),
     )
 
@@ -263,6 +270,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     md = mmd = dep_target = debug = split = coverage = arcs = stack = False
     lang: str | None = None
     search: list[str] = []
+    maps: list[tuple[str, str, str]] = []
     others = 0
     i = 0
     while i < len(args):
@@ -314,6 +322,11 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
             arcs = True
         elif a == "-fprofile-arcs":
             arcs = True
+        elif a.startswith(("-ffile-prefix-map=", "-fdebug-prefix-map=", "-fmacro-prefix-map=")):
+            kind, _, spec = a[2:].partition("=")
+            old, eq, new = spec.partition("=")
+            if eq:
+                maps.append((kind, old, new))
         elif a == "-fstack-usage":
             stack = True
         elif a == "-":
@@ -338,7 +351,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
         return Passthrough("no source file")
     return Parsed(args=list(args), sources=sources, output=output, mode=mode, depfile=depfile, md=md, mmd=mmd,
                   dep_target_given=dep_target, debug=debug, split_dwarf=split, coverage=coverage,
-                  profile_arcs=arcs, stack_usage=stack, search_args=search)
+                  profile_arcs=arcs, stack_usage=stack, search_args=search, prefix_maps=maps)
 
 
 def _is_longer_option(arg: str) -> bool:
@@ -356,19 +369,64 @@ def _reason(arg: str) -> str:
     return f"unsupported option {arg.split('=')[0]}"
 
 
-def _key_args(args: list[str]) -> list[str]:
-    """Arguments minus the names of the outputs: the object does not depend on them."""
+def _path_map(maps: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """The prefix maps under which gcc rewrites *every* path it writes: -ffile-prefix-map,
+    or -fdebug-prefix-map and -fmacro-prefix-map with the same pair. A debug map alone
+    leaves __FILE__ naming the real path, so it does not qualify."""
+    debug = {(o, n) for k, o, n in maps if k == "debug-prefix-map"}
+    macro = {(o, n) for k, o, n in maps if k == "macro-prefix-map"}
+    pairs = [(o, n) for k, o, n in maps if k == "file-prefix-map"] + sorted(debug & macro)
+    out: list[tuple[str, str]] = []
+    for old, new in pairs:
+        old = os.path.normpath(old)
+        if os.path.isabs(old) and old != "/" and not any(c.isspace() or c in "\0\\:" for c in old + new):
+            out.append((old, new))
+    return sorted(set(out), key=lambda pair: -len(pair[0]))
+
+
+def _logical(path: str, path_map: list[tuple[str, str]]) -> str:
+    for real, new in path_map:
+        if path == real or path.startswith(real + "/"):
+            return f"\0{new}\0{path[len(real):]}"
+    return path
+
+
+_MAP_OPTIONS = ("-ffile-prefix-map=", "-fdebug-prefix-map=", "-fmacro-prefix-map=")
+_PATH_OPTIONS = ("-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-I")
+
+
+def _key_args(args: list[str], path_map: list[tuple[str, str]] | None = None) -> list[str]:
+    """Arguments minus the names of the outputs (the object does not depend on
+    them), with mapped path prefixes in their logical form."""
+    path_map = path_map or []
     out: list[str] = []
     skip = False
+    value_of = None
     for a in args:
         if skip:
             skip = False
+            continue
+        if value_of is not None:
+            out.append(_logical(a, path_map))
+            value_of = None
             continue
         if a in ("-o", "-MF"):
             skip = True
             continue
         if (a.startswith("-o") and not a.startswith("-o-") and len(a) > 2) or (a.startswith("-MF") and len(a) > 3):
             continue
+        if path_map:
+            if a in _PATH_OPTIONS:
+                value_of = a
+            elif a.startswith(_MAP_OPTIONS):
+                option, _, spec = a.partition("=")
+                old, _, new = spec.partition("=")
+                a = f"{option}={_logical(os.path.normpath(old), path_map)}={new}"
+            elif a.startswith(_PATH_OPTIONS):
+                option = next(o for o in _PATH_OPTIONS if a.startswith(o))
+                a = option + _logical(a[len(option):], path_map)
+            elif not a.startswith("-"):
+                a = _logical(a, path_map)
         out.append(a)
     return out
 
@@ -390,6 +448,59 @@ def _without_outputs(args: list[str]) -> list[str]:
             continue
         out.append(a)
     return out
+
+
+_RANDOM_PART = re.compile(r"^(?P<stem>.*?)(?:[-_](?:[a-z0-9_]{8}|[0-9a-f]{32})|(?<=^tmp)[a-z0-9_]{8})$")
+TEMP_LOGICAL_ROOT = "/zccache-tmp"
+
+
+def _stable(component: str) -> tuple[str, bool]:
+    """'pip-install-k2j4h8ab' -> ('pip-install', True); 'brotli_<32 hex>' -> ('brotli', True);
+    'tmpab12cd34' -> ('tmp', True); anything else unchanged."""
+    m = _RANDOM_PART.match(component)
+    if m and m.group("stem"):
+        return m.group("stem"), True
+    return component, False
+
+
+def temp_prefix_maps(args: list[str], cwd: str, root: str) -> list[str]:
+    """-ffile-prefix-map options for the randomly named temporary directories a
+    packaging tool builds in (pip's pip-install-*/<name>_<hex>, pip-build-env-*,
+    python -m build's build-via-sdist-*, meson-python's tmp*), all below root.
+
+    With them gcc writes the same bytes whatever the random names are, so a build
+    in tomorrow's temporary directory hits today's result, and the hit is exactly
+    what the compiler produces for this command line."""
+    paths = [cwd]
+    pending = False
+    for a in args:
+        if pending:
+            paths.append(a)
+            pending = False
+        elif a in _PATH_OPTIONS:
+            pending = True
+        elif a.startswith(_PATH_OPTIONS):
+            paths.append(a[len(next(o for o in _PATH_OPTIONS if a.startswith(o))):])
+        elif not a.startswith("-"):
+            paths.append(a)
+    roots: dict[str, str] = {}
+    for path in paths:
+        full = os.path.normpath(os.path.join(cwd, path))
+        if not full.startswith(root + os.sep):
+            continue
+        parts = full[len(root) + 1 :].split(os.sep)
+        first, _ = _stable(parts[0])
+        real = os.path.join(root, parts[0])
+        logical = f"{TEMP_LOGICAL_ROOT}/{first}"
+        if len(parts) >= 2:  # a random project directory one level down (pip's <name>_<hex>)
+            second, random_name = _stable(parts[1])
+            if random_name:
+                real = os.path.join(real, parts[1])
+                logical = f"{logical}/{second}"
+        roots[real] = logical
+    if len(set(roots.values())) != len(roots):
+        return []  # two random directories would share a logical name: leave the paths alone
+    return [f"-ffile-prefix-map={real}={logical}" for real, logical in sorted(roots.items())]
 
 
 def rewrite_basedir(args: list[str], basedir: str, cwd: str) -> list[str]:

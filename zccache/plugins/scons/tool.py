@@ -22,75 +22,25 @@ from __future__ import annotations
 import atexit
 import os
 import shlex
-import sys
 import threading
-from collections import Counter
 
 _SETTINGS = ("ZCCACHE_BASEDIR", "ZCCACHE_HASHDIR", "ZCCACHE_DIRECT", "ZCCACHE_SLOPPINESS", "ZCCACHE_MAXSIZE",
              "ZCCACHE_CACHE_DIR")
 _OPERATORS = set("();<>|&")
-_runners: dict[tuple, _Runner] = {}
 _lock = threading.Lock()
 _summary_registered = False
 
 
-class _Runner:
-    """One engine per settings, shared by every Environment of the build."""
+def _spawn(cache, original, sh, escape, cmd, args, env) -> int:
+    from zccache.core.inprocess import emit
 
-    def __init__(self, settings: dict[str, str]) -> None:
-        from zccache.core.config import Config
-        from zccache.core.engine import Engine
-        from zccache.core.plugins import make_manager
-        from zccache.core.stats import StatsRecorder
-        from zccache.core.store import Store, StoreError
-
-        self.settings = settings
-        self.config = Config.from_env({**os.environ, **settings})
-        self.pm = make_manager(memo_dir=self.config.cache_dir)
-        try:
-            self.store: Store | None = Store(self.config.cache_dir, self.config.maxsize)
-            self.pm.register(StatsRecorder(self.store))
-        except StoreError as exc:
-            sys.stderr.write(f"zccache: cache disabled: {exc}\n")
-            self.store = None
-        self.engine = Engine(self.config, self.store, self.pm.hook)
-        self.counts: Counter[str] = Counter()
-        self._count_lock = threading.Lock()
-
-    def spawn(self, original, sh, escape, cmd, args, env) -> int:
-        from zccache.core.cli import resolve_tool
-        from zccache.core.launcher import Exec, launch
-
-        argv = _argv(args)
-        if argv is None:
-            return original(sh, escape, cmd, args, env)
-        cwd = os.getcwd()
-        run_env = {str(k): str(v) for k, v in env.items()}
-        tool = resolve_tool(argv[0], cwd, run_env.get("PATH", os.defpath))
-        if tool is None:
-            return original(sh, escape, cmd, args, env)
-        classify_env = {**run_env, **self.settings}
-        found = self.pm.hook.zccache_classify(argv=[tool, *argv[1:]], cwd=cwd, env=classify_env)
-        if found is None:
-            return original(sh, escape, cmd, args, env)  # not a compiler: nothing to count
-        decision = launch([tool, *argv[1:]], cwd, classify_env, self.config, self.pm, self.engine)
-        if isinstance(decision, Exec):
-            with self._count_lock:
-                self.counts["passthrough"] += 1
-            return original(sh, escape, cmd, args, env)
-        with self._count_lock:
-            for _inv, outcome in decision.results:
-                self.counts[outcome.kind] += 1
-            _emit(decision.stdout, decision.stderr)
-        return decision.returncode
-
-
-def _emit(out: bytes, err: bytes) -> None:
-    for stream, data in ((sys.stdout, out), (sys.stderr, err)):
-        if data:
-            stream.flush()
-            stream.buffer.write(data)
-            stream.buffer.flush()
+    argv = _argv(args)
+    done = cache.run(argv, os.getcwd(), env) if argv else None
+    if done is None:
+        return original(sh, escape, cmd, args, env)
+    with _lock:
+        emit(done.stdout, done.stderr)
+    return done.returncode
 
 
 def _argv(words: list[str]) -> list[str] | None:
@@ -115,13 +65,10 @@ def _flag(value) -> bool:
 
 
 def _print_summary() -> None:
-    totals: Counter[str] = Counter()
-    for runner in _runners.values():
-        totals.update(runner.counts)
-    lookups = totals["hit"] + totals["miss"]
-    rate = 100.0 * totals["hit"] / lookups if lookups else 0.0
-    print(f"zccache: {totals['hit']} hits, {totals['miss']} misses, {totals['passthrough']} uncacheable, "
-          f"{totals['failed']} failed ({rate:.1f} % hit rate)")
+    from zccache.core.inprocess import InProcessCache
+
+    for cache in InProcessCache.all():
+        print(cache.summary())
 
 
 def generate(env, **kw) -> None:
@@ -139,11 +86,10 @@ def generate(env, **kw) -> None:
     settings = {name: str(env[name]) for name in _SETTINGS if name in env and env[name] is not None}
     if env.get("ZCCACHE_DIR"):
         settings["ZCCACHE_CACHE_DIR"] = str(env.subst("$ZCCACHE_DIR"))
-    key = tuple(sorted(settings.items()))
+    from zccache.core.inprocess import InProcessCache
+
+    cache = InProcessCache.shared(settings)
     with _lock:
-        runner = _runners.get(key)
-        if runner is None:
-            runner = _runners[key] = _Runner(settings)
         if (want_summary or _flag(env.get("ZCCACHE_STATS", ""))) and not _summary_registered:
             _summary_registered = True
             atexit.register(_print_summary)
@@ -152,7 +98,7 @@ def generate(env, **kw) -> None:
         return
 
     def spawn(sh, escape, cmd, args, spawn_env):
-        return runner.spawn(original, sh, escape, cmd, args, spawn_env)
+        return _spawn(cache, original, sh, escape, cmd, args, spawn_env)
 
     spawn._zccache = True  # type: ignore[attr-defined]
     env["SPAWN"] = spawn
