@@ -22,6 +22,8 @@ Try 'zccache --help' for the commands.
 
 BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats",
                     "session-end", "analyze", "fp")
+# Commands of the built-in plugins whose names are also programs on PATH.
+PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +48,7 @@ def _main(args: list[str]) -> int:
     if first == "--version":
         print(f"zccache {__version__} (pyzccache)")
         return 0
-    if first in ("-h", "--help") or first in BUILTIN_COMMANDS:
+    if first in ("-h", "--help") or first in BUILTIN_COMMANDS or first in PLUGIN_COMMANDS:
         return _command(args)
     if first.startswith("-"):
         sys.stderr.write(f"zccache: unknown option {first}\n{USAGE}")

@@ -15,7 +15,7 @@ import sys
 
 _COMMANDS = frozenset({
     "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
-    "analyze", "fp", "cmake-module-dir",
+    "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file",
 })
 _OFF = ("0", "false", "no", "off")
 BACKPRESSURE_RETRIES = 400

@@ -26,6 +26,8 @@ from zccache.core import hookspecs
 BUILTINS = (
     "zccache.core.toolchains.gcc",
     "zccache.plugins.cmake",
+    "zccache.plugins.setuptools",
+    "zccache.plugins.meson",
 )
 GROUP = "zccache"
 _DOTTED = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")

@@ -489,7 +489,9 @@ def temp_prefix_maps(args: list[str], cwd: str, root: str) -> list[str]:
         if not full.startswith(root + os.sep):
             continue
         parts = full[len(root) + 1 :].split(os.sep)
-        first, _ = _stable(parts[0])
+        first, random_first = _stable(parts[0])
+        if not random_first:
+            continue  # a directory someone named: not a tool's temporary one
         real = os.path.join(root, parts[0])
         logical = f"{TEMP_LOGICAL_ROOT}/{first}"
         if len(parts) >= 2:  # a random project directory one level down (pip's <name>_<hex>)
