@@ -280,6 +280,45 @@ def scons(tools: dict[str, Tool], scratch: Path, runs: int = 3) -> dict:
     return out
 
 
+PIP_SDIST = "brotli==1.2.1"
+
+
+def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
+    """`pip install --no-cache-dir --force-reinstall` of brotli's sdist (72 compiles),
+    cold then warm, into a fresh venv per tool. zccache runs as `zccache pip ...`
+    with no configuration; the peers as CC/CXX launchers, as their docs say."""
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    name = PIP_SDIST.split("==")[0]
+    archives = [p for p in DOWNLOADS.glob("*.tar.gz") if p.name.lower().startswith(name) and PIP_SDIST.split("==")[1] in p.name]
+    if not archives:
+        sh([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d",
+            str(DOWNLOADS), PIP_SDIST])
+        archives = [p for p in DOWNLOADS.glob("*.tar.gz") if PIP_SDIST.split("==")[1] in p.name]
+    out: dict = {"package": PIP_SDIST, "tools": {}}
+    for tname, tool in tools.items():
+        venv_dir = scratch / f"pipvenv-{tname}"
+        sh([sys.executable, "-m", "venv", str(venv_dir)])
+        env = {**tool.env, "PATH": f"{venv_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        install = ["pip", "install", "-q", "--no-cache-dir", "--force-reinstall", str(archives[0])]
+        if tname == "zccache":
+            cmd = [tool.launcher, *install]
+        else:
+            cmd = [str(venv_dir / "bin" / "pip"), *install[1:]]
+            if tool.launcher:
+                env["CC"] = f"{tool.launcher} gcc"
+                env["CXX"] = f"{tool.launcher} g++"
+        row = {}
+        tool.zero()
+        row["cold_s"] = timed(cmd, env)
+        row["cold_stats"] = tool.stats()
+        tool.zero()
+        row["warm_s"] = timed(cmd, env)
+        row["warm_stats"] = tool.stats()
+        out["tools"][tname] = row
+    return out
+
+
 def skipped(name: str, why: str) -> dict:
     print(f"[skip] {name}: {why}", file=sys.stderr)
     return {"skipped": why}
@@ -333,6 +372,14 @@ def report(results: dict) -> str:
             lines.append(f"| {label} | {row['warm_s']:.2f} | {ratio(row['warm_s'], none)} | {ratio(row['warm_s'], cc)} "
                          f"| {row['stats'].get('hits', '-')} |")
         lines.append("")
+    pw = results["workloads"].get("pip")
+    if pw and "tools" in pw:
+        lines += [f"#### pip: `pip install --no-cache-dir --force-reinstall` of the {pw['package']} sdist", "",
+                  "| tool | cold (s) | warm (s) | cold / warm | warm hits |", "|---|---:|---:|---:|---:|"]
+        for name, row in pw["tools"].items():
+            lines.append(f"| {name} | {row['cold_s']:.2f} | {row['warm_s']:.2f} | {ratio(row['cold_s'], row['warm_s'])} "
+                         f"| {row['warm_stats'].get('hits', '-')} |")
+        lines.append("")
     for name, w in results["workloads"].items():
         if "skipped" in w:
             lines.append(f"- {name}: skipped ({w['skipped']})")
@@ -364,6 +411,9 @@ def chart(results: dict, path: Path) -> None:
     if "modes" in sc:
         panels.append(("scons warm (s)", {k.split(" (")[0] + ("/tool" if "env.Tool" in k else ""): v["warm_s"]
                                           for k, v in sc["modes"].items()}))
+    pw = results["workloads"].get("pip", {})
+    if "tools" in pw:
+        panels.append(("pip warm (s)", {k: v["warm_s"] for k, v in pw["tools"].items()}))
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4))
@@ -406,7 +456,9 @@ def main() -> int:
                 results["workloads"][w] = cmake(tools, scratch)
             elif w == "scons":
                 results["workloads"][w] = scons(tools, scratch)
-            elif w in ("pip", "cargo"):
+            elif w == "pip":
+                results["workloads"][w] = pip_workload(tools, scratch)
+            elif w == "cargo":
                 results["workloads"][w] = skipped(w, "its zccache adapter has not landed yet")
             else:
                 raise SystemExit(f"unknown workload {w!r}")
