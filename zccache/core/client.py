@@ -15,7 +15,7 @@ import sys
 
 _COMMANDS = frozenset({
     "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
-    "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file",
+    "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file", "cargo", "rust-artifacts",
 })
 _OFF = ("0", "false", "no", "off")
 BACKPRESSURE_RETRIES = 400

@@ -338,7 +338,7 @@ class Daemon:
         return self._reply("FingerprintAck")
 
     def _rust_artifacts(self, fields: dict[str, Any]) -> bytes:
-        listing = self.store.get("rust:artifacts")
+        listing = self.store.get("index:rustc")
         return self._reply("RustArtifactList", artifacts=listing if isinstance(listing, list) else [])
 
     def _generic_exec(self, fields: dict[str, Any]) -> bytes:

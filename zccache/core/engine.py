@@ -25,6 +25,7 @@ from zccache.core.manifest import Entry, FileHashes, Uncacheable, matches, recor
 from zccache.core.store import Store
 
 MAX_ENTRIES = 16  # manifest entries kept per direct key, newest first
+MAX_INDEX = 2000  # artifacts listed per family (ListRustArtifacts)
 _COARSE_CLOCK = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform.startswith("linux") else None)
 
 
@@ -120,7 +121,7 @@ class Engine:
                     entry = Entry.from_wire(wire)
                 except (TypeError, ValueError):
                     continue
-                if matches(entry, inv.cwd, self.hashes, inv.physical):
+                if matches(entry, inv.cwd, self.hashes, inv.physical, inv.env):
                     done = self._restore(inv, store, entry.result, "direct", started=None)
                     if done is not None:
                         return done
@@ -141,16 +142,18 @@ class Engine:
         files = result.get("files")
         if not isinstance(files, list) or {f[0] for f in files} != set(inv.outputs):
             return None
-        for role, data in files:
-            if not isinstance(data, bytes):
+        for entry in files:
+            if not isinstance(entry[1], bytes):
                 return None
         try:
-            for role, data in files:
+            for entry in files:
+                role, data = entry[0], entry[1]
+                executable = len(entry) > 2 and entry[2] is True
                 if role in inv.relocatable:
                     data = _relocate_in(inv, data)
                     if data is None:
                         return None
-                _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data, inv.umask)
+                _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data, inv.umask, executable)
         except OSError:
             return None  # e.g. the output directory is missing: the compiler will say so
         outcome = Outcome(kind="hit", reason=mode, key=key)
@@ -189,7 +192,8 @@ class Engine:
                 hashes=self.hashes,
                 allow_time_macros=self._time_ok(inv),
                 to_logical=inv.logical,
-                result_key_of=lambda rows: keys.result_key(k.direct, rows),
+                env_inputs=run.env_inputs,
+                result_key_of=lambda rows, env: keys.result_key(k.direct, rows, env),
             )
             self._store_result(inv, store, entry.result, run)
             old = [e for e in k.manifest.get("entries", []) if isinstance(e, list) and len(e) == 3 and e[2] != entry.result]
@@ -219,10 +223,16 @@ class Engine:
             try:
                 with open(os.path.join(inv.cwd, path), "rb") as f:
                     data = f.read()
+                    executable = bool(os.fstat(f.fileno()).st_mode & 0o111)
             except OSError:
                 raise Uncacheable(f"output not written: {role}") from None
-            files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data])
+            files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data, executable])
         store.set("r:" + key, {"files": files, "stdout": run.stdout, "stderr": run.stderr})
+        info = getattr(inv.family, "artifact_info", None)
+        if info is not None:
+            index = store.get("index:" + inv.family.name)
+            index = [e for e in index if isinstance(e, dict) and e.get("key") != key] if isinstance(index, list) else []
+            store.set("index:" + inv.family.name, [*index[-(MAX_INDEX - 1):], {"key": key, **info(inv)}])
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -331,7 +341,7 @@ def _umask() -> int:
     return _UMASK
 
 
-def _write_atomic(path: str, data: bytes, umask: int | None = None) -> None:
+def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: bool = False) -> None:
     """Write the whole file under a temporary name, then rename it into place, so a
     reader (or a crash) never sees half an object; the mode is the compiler's."""
     directory = os.path.dirname(path) or "."
@@ -339,7 +349,7 @@ def _write_atomic(path: str, data: bytes, umask: int | None = None) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            os.fchmod(f.fileno(), 0o666 & ~(_umask() if umask is None else umask))
+            os.fchmod(f.fileno(), (0o777 if executable else 0o666) & ~(_umask() if umask is None else umask))
         os.replace(tmp, path)
     except BaseException:
         try:

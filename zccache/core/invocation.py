@@ -26,6 +26,8 @@ class RunResult:
     # them; None when the run could not tell, which makes the result uncacheable.
     inputs: list[str] | None = None
     why_no_inputs: str = ""
+    # Environment variables the run read, with their values (None: read while unset).
+    env_inputs: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

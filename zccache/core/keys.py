@@ -46,10 +46,15 @@ def preprocessed_key(inv: Invocation, tool_identity: str, preprocessed: bytes, e
     return h.hexdigest()
 
 
-def result_key(direct: str, headers: Iterable[tuple[str, str, object]]) -> str:
+def result_key(direct: str, headers: Iterable[tuple[str, str, object]],
+               env: Iterable[tuple[str, str | None]] = ()) -> str:
     h = Hasher(_RESULT)
     h.text(direct)
     for path, digest, _sig in headers:
         h.text(path)
         h.text(digest)
+    for name, value in env:
+        h.text("\0env")
+        h.text(name)
+        h.text("\0unset" if value is None else value)
     return h.hexdigest()

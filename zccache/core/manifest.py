@@ -32,21 +32,25 @@ class Entry:
     headers: list[tuple[str, str, StatSig | None]]  # path as the tool named it, hash, trusted stat
     probes: list[tuple[str, int | None, list[str]]]  # dir, its mtime (None: not settled), names
     result: str
+    env: list[tuple[str, str | None]] = ()  # variables the tool read, and their values
 
     def to_wire(self) -> list:
         return [
             [[p, h, list(s) if s else None] for p, h, s in self.headers],
             [[d, m, n] for d, m, n in self.probes],
             self.result,
+            [[k, v] for k, v in self.env],
         ]
 
     @classmethod
     def from_wire(cls, data: list) -> Entry:
-        headers, probes, result = data
+        headers, probes, result = data[:3]
+        env = data[3] if len(data) > 3 else []
         return cls(
             headers=[(p, h, tuple(s) if s else None) for p, h, s in headers],
             probes=[(d, m, list(n)) for d, m, n in probes],
             result=result,
+            env=[(k, v) for k, v in env],
         )
 
 
@@ -87,6 +91,7 @@ def record(
     result_key_of,
     allow_time_macros: bool = False,
     to_logical=lambda path: path,
+    env_inputs: dict[str, str | None] | None = None,
 ) -> Entry:
     """Build the manifest entry for a compile that started at ``started_ns``.
 
@@ -111,7 +116,8 @@ def record(
         absolute.append(full)
     probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now)
     probes = [(to_logical(d), m, n) for d, m, n in probes]
-    return Entry(headers=rows, probes=probes, result=result_key_of(rows))
+    env = sorted((env_inputs or {}).items())
+    return Entry(headers=rows, probes=probes, result=result_key_of(rows, env), env=env)
 
 
 def _shadow_probes(
@@ -166,8 +172,12 @@ def _shadow_probes(
     return probes
 
 
-def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path) -> bool:
-    """True when every header is unchanged and no probe path has appeared."""
+def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path, env=None) -> bool:
+    """True when every header is unchanged, no probe path has appeared, and every
+    environment variable the tool read has the value it had."""
+    for name, value in entry.env:
+        if (env or {}).get(name) != value:
+            return False
     for logical, digest, sig in entry.headers:
         path = to_physical(logical)
         if path is None:

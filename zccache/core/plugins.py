@@ -25,9 +25,11 @@ from zccache.core import hookspecs
 
 BUILTINS = (
     "zccache.core.toolchains.gcc",
+    "zccache.core.toolchains.rustc",
     "zccache.plugins.cmake",
     "zccache.plugins.setuptools",
     "zccache.plugins.meson",
+    "zccache.plugins.cargo",
 )
 GROUP = "zccache"
 _DOTTED = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
