@@ -30,7 +30,7 @@ _VALUE_OPTS = {
     "--extern", "--cfg", "--check-cfg", "--target", "--error-format", "--json", "--cap-lints", "-W", "-A", "-D",
     "-F", "--warn", "--allow", "--deny", "--forbid", "--force-warn", "--print", "--explain", "--sysroot", "-Z",
     "--remap-path-prefix", "--color", "--diagnostic-width", "--env-set", "--crate-attr",
-}
+}  # plus flags: --test builds the test harness executable
 _LINKING = {"bin", "cdylib", "dylib", "proc-macro"}
 _KNOWN_TYPES = {"lib", "rlib", "staticlib", "proc-macro", "bin", "cdylib", "dylib"}
 # Environment rustc (and the linker it starts) reads for every crate.
@@ -58,7 +58,7 @@ class RustcFamily:
         return b"%d\0%s\0%s" % (rc, out, err)
 
     def execute(self, inv: Invocation) -> RunResult:
-        rc, out, err = run_tool(inv.command, inv.cwd, inv.env, inv.umask)
+        rc, out, err = run_tool(inv.command, inv.cwd, without_jobserver(inv.env), inv.umask)
         if rc != 0:
             return RunResult(rc, out, err)
         depfile = os.path.join(inv.cwd, inv.outputs["dep-info"])
@@ -95,6 +95,15 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     return classify(argv, cwd, env)
 
 
+def without_jobserver(env: Mapping[str, str]) -> dict[str, str]:
+    """cargo hands rustc a jobserver as inherited file descriptors named in
+    CARGO_MAKEFLAGS. A compile zccache runs (from the daemon, or a child that does
+    not inherit them) cannot reach them, and rustc would print a warning into the
+    diagnostics we store and replay; without the variable it schedules by itself."""
+    return {k: v for k, v in env.items()
+            if k != "CARGO_MAKEFLAGS" and not (k in ("MAKEFLAGS", "MFLAGS") and "jobserver" in v)}
+
+
 def parse(args: list[str]) -> RustArgs | Passthrough:
     r = RustArgs()
     i = 0
@@ -117,7 +126,9 @@ def parse(args: list[str]) -> RustArgs | Passthrough:
             return Passthrough("unstable -Z option")
         if opt == "-o":
             return Passthrough("explicit output path (-o)")
-        if opt == "--crate-name":
+        if opt == "--test":
+            r.crate_types.append("bin")  # the test harness: an executable
+        elif opt == "--crate-name":
             r.crate_name = value
         elif opt == "--crate-type":
             r.crate_types.extend(t.strip() for t in (value or "").split(","))
