@@ -321,6 +321,49 @@ def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
     return out
 
 
+CARGO_APP = {
+    "Cargo.toml": '[package]\nname = "bench"\nversion = "0.1.0"\nedition = "2021"\n\n'
+                  '[dependencies]\nregex = "1"\nserde_json = "1"\n',
+    ".cargo/config.toml": '[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\n'
+                          'directory = "/usr/share/cargo/registry"\n\n[net]\noffline = true\n',
+    "src/main.rs": 'fn main() {\n    let re = regex::Regex::new(r"\\d+").unwrap();\n'
+                   '    let v: serde_json::Value = serde_json::from_str("{\\"n\\": 42}").unwrap();\n'
+                   '    println!("{} {}", re.is_match("a1"), v["n"]);\n}\n',
+}
+
+
+def cargo_workload(tools: dict[str, Tool], scratch: Path) -> dict:
+    """A binary on Debian's regex and serde_json crates, debug, CARGO_INCREMENTAL=0:
+    `cargo build`, then `cargo clean` and build again, per tool (RUSTC_WRAPPER)."""
+    registry = Path("/usr/share/cargo/registry")
+    if not any(registry.glob("serde_json-*")) or not any(registry.glob("regex-1*")):
+        if os.geteuid() == 0:
+            run_env(["apt-get", "install", "-y", "-qq", "librust-regex-dev", "librust-serde-json-dev"],
+                    {"DEBIAN_FRONTEND": "noninteractive"})
+        if not any(registry.glob("serde_json-*")):
+            return skipped("cargo", "needs Debian's librust-regex-dev and librust-serde-json-dev")
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+    out: dict = {"tools": {}}
+    for name, tool in tools.items():
+        proj = scratch / f"cargo-{name}"
+        for rel, text in CARGO_APP.items():
+            (proj / rel).parent.mkdir(parents=True, exist_ok=True)
+            (proj / rel).write_text(text)
+        env = {**tool.env, "CARGO_INCREMENTAL": "0", "CARGO_TARGET_DIR": str(proj / "target")}
+        if tool.launcher:
+            env["RUSTC_WRAPPER"] = tool.launcher
+        row = {}
+        tool.zero()
+        row["cold_s"] = timed([cargo, "build", "-q"], env, proj)
+        row["cold_stats"] = tool.stats()
+        run_env([cargo, "clean", "-q"], env, proj, check=True)
+        tool.zero()
+        row["warm_s"] = timed([cargo, "build", "-q"], env, proj)
+        row["warm_stats"] = tool.stats()
+        out["tools"][name] = row
+    return out
+
+
 def skipped(name: str, why: str) -> dict:
     print(f"[skip] {name}: {why}", file=sys.stderr)
     return {"skipped": why}
@@ -382,6 +425,17 @@ def report(results: dict) -> str:
             lines.append(f"| {name} | {row['cold_s']:.2f} | {row['warm_s']:.2f} | {ratio(row['cold_s'], row['warm_s'])} "
                          f"| {row['warm_stats'].get('hits', '-')} |")
         lines.append("")
+    cw = results["workloads"].get("cargo")
+    if cw and "tools" in cw:
+        lines += ["#### cargo: a binary on Debian's regex and serde_json, debug, CARGO_INCREMENTAL=0", "",
+                  "| tool | cold (s) | cold vs none | warm after `cargo clean` (s) | warm vs none | warm hits |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        none = cw["tools"].get("none", {})
+        for name, row in cw["tools"].items():
+            lines.append(f"| {name} | {row['cold_s']:.2f} | {ratio(row['cold_s'], none.get('cold_s'))} | "
+                         f"{row['warm_s']:.2f} | {ratio(row['warm_s'], none.get('warm_s'))} | "
+                         f"{row['warm_stats'].get('hits', '-')} |")
+        lines.append("")
     for name, w in results["workloads"].items():
         if "skipped" in w:
             lines.append(f"- {name}: skipped ({w['skipped']})")
@@ -416,6 +470,9 @@ def chart(results: dict, path: Path) -> None:
     pw = results["workloads"].get("pip", {})
     if "tools" in pw:
         panels.append(("pip warm (s)", {k: v["warm_s"] for k, v in pw["tools"].items()}))
+    cw = results["workloads"].get("cargo", {})
+    if "tools" in cw:
+        panels.append(("cargo warm (s)", {k: v["warm_s"] for k, v in cw["tools"].items()}))
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4))
@@ -461,7 +518,7 @@ def main() -> int:
             elif w == "pip":
                 results["workloads"][w] = pip_workload(tools, scratch)
             elif w == "cargo":
-                results["workloads"][w] = skipped(w, "its zccache adapter has not landed yet")
+                results["workloads"][w] = cargo_workload(tools, scratch)
             else:
                 raise SystemExit(f"unknown workload {w!r}")
     finally:

@@ -80,14 +80,14 @@ def test_clean_rebuild_runs_no_compiler_and_cargo_test_works(ws, zc):
     assert OUR_CRATES | {"regex", "regex_syntax", "aho_corasick", "memchr"} <= set(first)
     assert ws.run_app() == EXPECTED
     stats = zc.stats()
-    assert stats["misses"] == len(first) and stats["hits"] == 0
+    assert stats["misses"] >= len(first)  # every crate; cargo asks rustc -vV more than once, so queries hit too
     ws.cargo("clean")
     zc.zero()
     rebuilt = ws.cargo("build")
     assert ws.compiled() == set()  # bins, build scripts and proc-macros included
     assert b"warning" not in rebuilt.stderr
     assert ws.run_app() == EXPECTED
-    assert zc.stats()["hits"] == len(first)
+    assert zc.stats()["misses"] == 0 and zc.stats()["hits"] >= len(first)
     listing = zc.run("rust-artifacts", cwd=ws.root)
     assert listing.returncode == 0 and b"zmacro [proc-macro]" in listing.stdout and b"app [bin]" in listing.stdout
     # cargo test through the wrapper; after a clean, the test build comes from the cache too
@@ -98,6 +98,8 @@ def test_clean_rebuild_runs_no_compiler_and_cargo_test_works(ws, zc):
     again = ws.cargo("test")
     assert b"test result: ok. 1 passed" in again.stdout
     assert ws.compiled() == set()
+    # cargo's own questions to rustc (-vV, --print) are answered from the cache too
+    assert "-vV" not in (ws.log.read_text() if ws.log.exists() else "")
 
 
 def test_changes_miss_for_exactly_the_affected_crates(ws, zc):
@@ -139,5 +141,4 @@ def test_compile_error_is_replayed_exactly_and_never_stored(ws, zc):
         error_lines = [line for line in plain.stderr.splitlines() if line.startswith((b"error", b"  -->"))]
         assert error_lines and all(line in done.stderr.splitlines() for line in error_lines)
         assert "alpha" in ws.compiled()  # the real compiler ran both times
-    stats = zc.stats()
-    assert stats["compile_failed"] == 2 and stats["hits"] == 0
+    assert zc.stats()["compile_failed"] == 2

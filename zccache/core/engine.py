@@ -229,10 +229,11 @@ class Engine:
             files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data, executable])
         store.set("r:" + key, {"files": files, "stdout": run.stdout, "stderr": run.stderr})
         info = getattr(inv.family, "artifact_info", None)
-        if info is not None:
+        listed = info(inv) if info is not None else None
+        if listed:
             index = store.get("index:" + inv.family.name)
             index = [e for e in index if isinstance(e, dict) and e.get("key") != key] if isinstance(index, list) else []
-            store.set("index:" + inv.family.name, [*index[-(MAX_INDEX - 1):], {"key": key, **info(inv)}])
+            store.set("index:" + inv.family.name, [*index[-(MAX_INDEX - 1):], {"key": key, **listed}])
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class RustArgs:
     lib_dirs: list[str] = field(default_factory=list)
     libs: list[str] = field(default_factory=list)
     source: str | None = None
+    query: bool = False  # -vV, --print ..., or stdin input
 
 
 class RustcFamily:
@@ -59,8 +60,8 @@ class RustcFamily:
 
     def execute(self, inv: Invocation) -> RunResult:
         rc, out, err = run_tool(inv.command, inv.cwd, without_jobserver(inv.env), inv.umask)
-        if rc != 0:
-            return RunResult(rc, out, err)
+        if rc != 0 or inv.details is None:
+            return RunResult(rc, out, err, [] if inv.details is None else None)
         depfile = os.path.join(inv.cwd, inv.outputs["dep-info"])
         try:
             with open(depfile, encoding="utf-8", errors="surrogateescape") as f:
@@ -78,8 +79,10 @@ class RustcFamily:
     def preprocess(self, inv: Invocation) -> RunResult:
         raise NotImplementedError("rustc has no preprocessor")
 
-    def artifact_info(self, inv: Invocation) -> dict:
-        details: RustArgs = inv.details
+    def artifact_info(self, inv: Invocation) -> dict | None:
+        details: RustArgs | None = inv.details
+        if details is None:
+            return None  # a query, not an artifact
         return {"crate_name": details.crate_name, "crate_types": details.crate_types,
                 "outputs": [os.path.normpath(os.path.join(inv.cwd, p)) for p in inv.outputs.values()]}
 
@@ -120,8 +123,11 @@ def parse(args: list[str]) -> RustArgs | Passthrough:
         elif len(a) > 2 and a[:2] in ("-C", "-L", "-l", "-W", "-A", "-D", "-F", "-Z") and a[1].isalpha():
             opt, value = a[:2], a[2:]
         i += 1
-        if opt in ("-", "--print", "--explain", "-V", "--version", "-vV", "--help", "-h"):
-            return Passthrough("not a compile (query or stdin)" if opt != "-" else "input from stdin")
+        if opt in ("--explain", "--help", "-h"):
+            return Passthrough("not a compile (help)")
+        if opt in ("-", "--print", "-V", "--version", "-vV"):
+            r.query = True
+            continue
         if opt == "-Z":
             return Passthrough("unstable -Z option")
         if opt == "-o":
@@ -163,6 +169,8 @@ def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | 
     r = parse(argv[1:])
     if isinstance(r, Passthrough):
         return Passthrough(r.reason, tool)
+    if r.query:
+        return _query(tool, argv, cwd, env, r)
     if r.source is None:
         return Passthrough("no source file", tool)
     if "incremental" in r.codegen:
@@ -238,6 +246,19 @@ def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | 
         time_macros_ok=True,  # Rust has no __DATE__/__TIME__
         details=r,
     )
+
+
+def _query(tool: str, argv: list[str], cwd: str, env: Mapping[str, str], r: RustArgs) -> Invocation | Passthrough:
+    """`rustc -vV` and `rustc - --print=...`: cargo asks these at the start of every
+    build whose target directory was cleaned. Their answer depends on the compiler
+    (binary, path) and the arguments only, and stdin is empty as cargo gives it."""
+    is_print = any(a == "--print" or a.startswith("--print=") for a in argv[1:])
+    if r.source is not None or (("-" in argv[1:]) and not is_print) or r.emit or r.out_dir:
+        return Passthrough("input from stdin" if "-" in argv[1:] else "not a compile (query)", tool)
+    return Invocation(family=FAMILY, tool=tool, args=list(argv[1:]), cwd=cwd, env=env,
+                      key_args=["zccache:query", tool, *argv[1:]], sources=[], outputs={},
+                      key_env={k: env[k] for k in _KEY_ENV if k in env}, can_preprocess=False,
+                      time_macros_ok=True, details=None)
 
 
 def parse_dep_info(text: str) -> tuple[list[str], dict[str, str | None]]:
