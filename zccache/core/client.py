@@ -8,10 +8,11 @@ Error answer) goes to the in-process CLI, which gives the same result more slowl
 so a build never fails because of the daemon.
 """
 
-from __future__ import annotations
-
 import os
 import sys
+
+# No `from __future__ import annotations` here: it loads a module, and annotations
+# below are plain builtins that evaluate cheaply.
 
 _COMMANDS = frozenset({
     "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
@@ -75,7 +76,8 @@ def main() -> int:
             os.execv(tool, [tool, *args[1:]])
         _write_all(1, reply.get("stdout", b""))
         _write_all(2, reply.get("stderr", b""))
-        return int(reply.get("exit_code", 1))
+        # Everything is written (unbuffered); skip the interpreter's teardown.
+        os._exit(int(reply.get("exit_code", 1)))
     return _in_process(args)
 
 

@@ -4,17 +4,14 @@ One daemon serves one cache directory for one user: its socket is named after a
 digest of the cache directory, inside a per-user runtime directory of mode 0700.
 """
 
-from __future__ import annotations
-
 import os
 import sys
-import zlib
 
-# Annotations name collections.abc.Mapping but are never evaluated: importing
-# typing or collections.abc would cost the client 1-7 ms on every compile.
+# No imports beyond os and sys, and no `from __future__` (itself a module to load):
+# this runs on every compile's path. Mappings are annotated as "Env" strings.
 
 
-def default_cache_dir(env: collections.abc.Mapping[str, str]) -> str:
+def default_cache_dir(env: "Env") -> str:
     if sys.platform.startswith("linux"):
         base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         return os.path.join(base, "pyzccache")
@@ -23,12 +20,12 @@ def default_cache_dir(env: collections.abc.Mapping[str, str]) -> str:
     return platformdirs.user_cache_dir("pyzccache", appauthor=False)
 
 
-def cache_dir(env: collections.abc.Mapping[str, str]) -> str:
+def cache_dir(env: "Env") -> str:
     chosen = env.get("ZCCACHE_CACHE_DIR") or env.get("ZCCACHE_DIR")
     return os.path.abspath(os.path.expanduser(chosen)) if chosen else default_cache_dir(env)
 
 
-def runtime_dir(env: collections.abc.Mapping[str, str]) -> str:
+def runtime_dir(env: "Env") -> str:
     chosen = env.get("ZCCACHE_RUNTIME_DIR")
     if chosen:
         return os.path.abspath(chosen)
@@ -38,12 +35,20 @@ def runtime_dir(env: collections.abc.Mapping[str, str]) -> str:
     return os.path.join("/tmp", f"pyzccache-{os.getuid()}")
 
 
-def daemon_paths(env: collections.abc.Mapping[str, str]) -> tuple[str, str]:
+def daemon_paths(env: "Env") -> tuple[str, str]:
     """(runtime directory, socket path) of the daemon serving this cache directory."""
-    cache = cache_dir(env).encode("utf-8", "surrogateescape")
-    tag = f"{zlib.crc32(cache):08x}{zlib.adler32(cache):08x}"
+    tag = _fnv64(cache_dir(env).encode("utf-8", "surrogateescape"))
     directory = runtime_dir(env)
     return directory, os.path.join(directory, f"d-{tag}.sock")
+
+
+def _fnv64(data: bytes) -> str:
+    """FNV-1a, 64 bits: a name for the socket, not a security boundary (the
+    directory's owner and mode are); computed here to spare the client zlib."""
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
 
 
 def private_dir_ok(path: str) -> bool:

@@ -7,8 +7,6 @@ bool, int, float, str, bin, array, map. The daemon decodes with msgpack itself; 
 tests check that both agree.
 """
 
-from __future__ import annotations
-
 MAX_FRAME = 256 * 1024 * 1024
 
 
