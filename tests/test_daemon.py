@@ -84,7 +84,9 @@ def test_every_request_type(zc, tmp_path):
     assert found["found"] and found["artifact"] == art
     assert ask(zc, "Store", cache_key="k2", artifact={"outputs": "nope"})["t"] == "Error"
     # CompileEphemeral: miss then hit, the object written by the daemon
-    write(tmp_path / "a.c", "int a(void) { return 3; }\n")
+    source = write(tmp_path / "a.c", "int a(void) { return 3; }\n")
+    past = time.time() - 5
+    os.utime(source, (past, past))  # written "during" the compile otherwise: this request needs no start-up
     req = compile_request(tmp_path, zc.env, "-c", "a.c", "-o", "a.o")
     first = ask(zc, "CompileEphemeral", **req)
     assert first["t"] == "CompileResult" and first["exit_code"] == 0 and first["cached"] is False

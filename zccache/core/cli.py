@@ -223,6 +223,8 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
 
     from zccache.core.stats import summarize
 
+    if _daemon_wanted():
+        _daemon_ask("Status")  # a running daemon flushes its buffered counters first
     store, error = _store_or_error()
     if store is None:
         sys.stderr.write(f"zccache: {error}\n")

@@ -67,7 +67,8 @@ class Daemon:
         self.socket_path = socket_path
         self.store = Store(self.config.cache_dir, self.config.maxsize)
         self.pm = make_manager(memo_dir=self.config.cache_dir)
-        self.pm.register(StatsRecorder(self.store))
+        self.stats = StatsRecorder(self.store, buffered=True)
+        self.pm.register(self.stats)
         self.engine = Engine(self.config, self.store, self.pm.hook, warn=self._log)
         self.sessions = Sessions()
         self.fingerprints = Fingerprints(self.store)
@@ -111,6 +112,7 @@ class Daemon:
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
+                self.stats.flush()
                 with self._lock:
                     idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
                 if idle:
@@ -194,6 +196,7 @@ class Daemon:
     # -- requests --------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
+        self.stats.flush()  # `zccache stats` asks for this first, so its counters are current
         return {
             "version": __version__,
             "pid": os.getpid(),
@@ -428,6 +431,7 @@ def main() -> int:
     try:
         daemon.serve(listener)
     finally:
+        daemon.stats.flush()
         try:
             os.unlink(sock_path)  # ours: no other daemon can bind while we hold the lock
         except OSError:

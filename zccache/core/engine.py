@@ -64,11 +64,13 @@ class _StoreMemo:
 
 
 class Engine:
-    def __init__(self, config: Config, store: Store | None, hook, warn=None, hashes: FileHashes | None = None) -> None:
+    def __init__(self, config: Config, store: Store | None, hook, warn=None, hashes: FileHashes | None = None,
+                 identities: dict | None = None) -> None:
         self.config = config
         self.store = store
         self.hook = hook
         self.hashes = hashes or FileHashes()
+        self._identities: dict[tuple, str] = {} if identities is None else identities
         self._warn = warn or _stderr_warn
         self._warned = False
         _ = _umask()  # read once, before any thread could race on it
@@ -78,8 +80,8 @@ class Engine:
     def run(self, inv: Invocation, config: Config | None = None) -> Completed:
         """Serve inv from the cache or run it; config overrides the engine's own
         for this run (a daemon serves clients whose settings differ)."""
-        if config is not None and config is not self.config:
-            return Engine(config, self.store, self.hook, self._warn, self.hashes).run(inv)
+        if config is not None and config != self.config:
+            return Engine(config, self.store, self.hook, self._warn, self.hashes, self._identities).run(inv)
         started = time.monotonic()
         store = self.store
         if store is None or self.config.disabled:
@@ -242,9 +244,12 @@ class Engine:
         st = os.stat(inv.tool)
         sig = trusted_sig(st)
         memo_key = f"tool:{inv.family.name}:{inv.tool}:{sig}" if sig else None
+        if memo_key and memo_key in self._identities:
+            return self._identities[memo_key]
         if memo_key and store is not None:
             known = store.get("memo:" + memo_key)
             if isinstance(known, str):
+                self._identities[memo_key] = known
                 return known
         from zccache.core.hashing import Hasher, hash_file
 
@@ -254,6 +259,8 @@ class Engine:
         identity = h.hexdigest()
         if memo_key and store is not None:
             store.set("memo:" + memo_key, identity)
+        if memo_key:
+            self._identities[memo_key] = identity
         return identity
 
     def _plain(self, inv: Invocation, reason: str, started: float) -> Completed:
