@@ -6,7 +6,6 @@ says exactly which crates the real compiler built."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path

@@ -3,7 +3,6 @@ fresh build directories and checkouts at other paths (ZCCACHE_BASEDIR)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path

@@ -6,7 +6,6 @@ Each check compiles the plain way first, then through zccache (a miss) and again
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 import subprocess

@@ -8,10 +8,11 @@ import os
 import sys
 
 # No imports beyond os and sys, and no `from __future__` (itself a module to load):
-# this runs on every compile's path. Mappings are annotated as "Env" strings.
+# this runs on every compile's path.
+Env = dict  # for annotations: any str -> str mapping, os.environ included
 
 
-def default_cache_dir(env: "Env") -> str:
+def default_cache_dir(env: Env) -> str:
     if sys.platform.startswith("linux"):
         base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         return os.path.join(base, "pyzccache")
@@ -20,12 +21,12 @@ def default_cache_dir(env: "Env") -> str:
     return platformdirs.user_cache_dir("pyzccache", appauthor=False)
 
 
-def cache_dir(env: "Env") -> str:
+def cache_dir(env: Env) -> str:
     chosen = env.get("ZCCACHE_CACHE_DIR") or env.get("ZCCACHE_DIR")
     return os.path.abspath(os.path.expanduser(chosen)) if chosen else default_cache_dir(env)
 
 
-def runtime_dir(env: "Env") -> str:
+def runtime_dir(env: Env) -> str:
     chosen = env.get("ZCCACHE_RUNTIME_DIR")
     if chosen:
         return os.path.abspath(chosen)
@@ -35,7 +36,7 @@ def runtime_dir(env: "Env") -> str:
     return os.path.join("/tmp", f"pyzccache-{os.getuid()}")
 
 
-def daemon_paths(env: "Env") -> tuple[str, str]:
+def daemon_paths(env: Env) -> tuple[str, str]:
     """(runtime directory, socket path) of the daemon serving this cache directory."""
     tag = _fnv64(cache_dir(env).encode("utf-8", "surrogateescape"))
     directory = runtime_dir(env)
