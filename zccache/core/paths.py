@@ -37,8 +37,14 @@ def runtime_dir(env: Env) -> str:
 
 
 def daemon_paths(env: Env) -> tuple[str, str]:
-    """(runtime directory, socket path) of the daemon serving this cache directory."""
-    tag = _fnv64(cache_dir(env).encode("utf-8", "surrogateescape"))
+    """(runtime directory, socket path) of the daemon serving this cache directory.
+
+    The version is part of the name: after an upgrade, clients start a daemon of their
+    own version instead of talking to the old one, which stops when it goes idle."""
+    from zccache import __version__  # the package is imported already: free
+
+    key = f"{__version__}\0{cache_dir(env)}"
+    tag = _fnv64(key.encode("utf-8", "surrogateescape"))
     directory = runtime_dir(env)
     return directory, os.path.join(directory, f"d-{tag}.sock")
 
