@@ -36,10 +36,11 @@ def main() -> int:
     from zccache.core import paths
 
     directory, sock_path = paths.daemon_paths(env)
+    started = False
     if not paths.private_dir_ok(directory):
-        if not os.path.lexists(directory):
-            _spawn_daemon()
-        return _in_process(args)
+        if os.path.lexists(directory) or not _start_and_wait(sock_path):
+            return _in_process(args)  # not ours alone (never trusted), or no daemon came up
+        started = True
     umask = os.umask(0o022)
     os.umask(umask)
     request = {
@@ -54,12 +55,13 @@ def main() -> int:
     for _ in range(BACKPRESSURE_RETRIES):
         try:
             reply = roundtrip(sock_path, request)
-        except ConnectionRefusedError:
-            _spawn_daemon()  # a socket file without a daemon: a crashed one; start anew
-            return _in_process(args)
-        except FileNotFoundError:
-            _spawn_daemon()
-            return _in_process(args)
+        except (ConnectionRefusedError, FileNotFoundError):
+            # No daemon, or the socket of a crashed one: start one and wait for it
+            # (once), rather than paying for the whole engine in this process.
+            if started or not _start_and_wait(sock_path):
+                return _in_process(args)
+            started = True
+            continue
         except OSError:
             return _in_process(args)  # died mid-request, or cannot talk: compile here
         if reply is None or not isinstance(reply, dict):
@@ -128,15 +130,48 @@ def roundtrip(sock_path: str, request: dict, timeout: float | None = None):
         return None
 
 
-def _spawn_daemon() -> None:
+def _start_and_wait(sock_path: str, seconds: float = 3.0) -> bool:
+    """Start a daemon and wait until its socket answers connections. False when it
+    exits with an error (a broken cache directory, say) or does not come up in time."""
+    import time
+
+    pid = _spawn_daemon()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if pid:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = 0, 0
+            if done == pid:
+                pid = 0
+                if status != 0:
+                    return False  # it failed; exit 0 means another daemon holds the lock
+        if os.path.exists(sock_path):
+            import _socket
+
+            probe = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            try:
+                probe.connect(sock_path)
+                return True
+            except OSError:
+                pass  # bound, not yet listening; or stale
+            finally:
+                probe.close()
+        time.sleep(0.005)
+    return False
+
+
+def _spawn_daemon() -> int:
     """Start a daemon for this cache in the background, detached from the build's
-    terminal and pipes (a build tool waits for its children's output pipes to close)."""
+    terminal and pipes (a build tool waits for its children's output pipes to close).
+    Returns the child's pid (0 when it could not fork)."""
     try:
         pid = os.fork()
     except OSError:
-        return
+        return 0
     if pid:
-        return
+        return pid
     try:
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
