@@ -124,7 +124,7 @@ class Engine:
                 except (TypeError, ValueError):
                     continue
                 if matches(entry, inv.cwd, self.hashes, inv.physical, inv.env):
-                    done = self._restore(inv, store, entry.result, "direct", started=None)
+                    done = self._restore(inv, store, entry.result, "direct")
                     if done is not None:
                         return done
             return k
@@ -134,10 +134,10 @@ class Engine:
         if pre.returncode != 0:
             return k  # let the real compile report the error
         k.preprocessed = keys.preprocessed_key(inv, identity, pre.stdout, extras)
-        done = self._restore(inv, store, k.preprocessed, "preprocessed", started=None)
+        done = self._restore(inv, store, k.preprocessed, "preprocessed")
         return done if done is not None else k
 
-    def _restore(self, inv: Invocation, store: Store, key: str, mode: str, started) -> Completed | None:
+    def _restore(self, inv: Invocation, store: Store, key: str, mode: str) -> Completed | None:
         result = store.get("r:" + key)
         if not isinstance(result, dict):
             return None
