@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 
 from zccache import __version__
@@ -63,11 +62,10 @@ def _main(args: list[str]) -> int:
 
 
 def resolve_tool(name: str, cwd: str, path: str | None) -> str | None:
-    if os.sep in name:
-        full = os.path.join(cwd, name)
-        return full if os.path.isfile(full) and os.access(full, os.X_OK) else None
-    found = shutil.which(name, path=path)
-    return os.path.abspath(found) if found else None
+    """The tool's absolute path, looked up as the client does (one rule for both)."""
+    from zccache.core.client import _which
+
+    return _which(name, cwd, path if path is not None else os.defpath)
 
 
 def compile_main(args: list[str]) -> int:
@@ -104,8 +102,9 @@ def compile_main(args: list[str]) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(decision.tool, decision.argv)
-    _write(sys.stdout, decision.stdout)
-    _write(sys.stderr, decision.stderr)
+    from zccache.core.inprocess import emit
+
+    emit(decision.stdout, decision.stderr)
     return decision.returncode
 
 
@@ -117,13 +116,6 @@ def _open_store(config):
     except StoreError as exc:
         sys.stderr.write(f"zccache: cache disabled: {exc}\n")
         return None
-
-
-def _write(stream, data: bytes) -> None:
-    if data:
-        stream.flush()
-        stream.buffer.write(data)
-        stream.buffer.flush()
 
 
 # -- sub-commands ----------------------------------------------------------------------
@@ -303,27 +295,13 @@ def _ping(sock_path: str):
 
 
 def _start_daemon(sock_path: str):
-    import subprocess
-    import time
+    """Start the daemon the way a compile does, and return its Status answer."""
+    from zccache.core.client import _start_and_wait
 
-    from zccache.core import paths
-
-    directory, _ = paths.daemon_paths(os.environ)
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-    except OSError as exc:
-        sys.stderr.write(f"zccache: cannot create {directory}: {exc.strerror}\n")
-        return None
-    log = open(sock_path[: -len(".sock")] + ".log", "ab")
-    subprocess.Popen([sys.executable, "-m", "zccache.core.daemon"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=log, cwd="/", start_new_session=True)
-    log.close()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+    if _start_and_wait(sock_path, seconds=15):
         answer = _ping(sock_path)
         if answer is not None:
             return answer
-        time.sleep(0.05)
     sys.stderr.write(f"zccache: the daemon did not start; see {sock_path[: -len('.sock')]}.log\n")
     return None
 

@@ -67,9 +67,10 @@ class InProcessCache:
             return None
         classify_env = {**run_env, **self.settings}
         command = [tool, *argv[1:]]
-        if self.pm.hook.zccache_classify(argv=command, cwd=cwd, env=classify_env) is None:
+        found = self.pm.hook.zccache_classify(argv=command, cwd=cwd, env=classify_env)
+        if found is None:
             return None  # not a tool of ours: nothing to count
-        decision = launch(command, cwd, classify_env, self.config, self.pm, self.engine)
+        decision = launch(command, cwd, classify_env, self.config, self.pm, self.engine, found=found)
         with self._lock:
             if isinstance(decision, Exec):
                 self.counts["passthrough"] += 1

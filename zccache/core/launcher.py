@@ -34,6 +34,18 @@ class Finished:
     results: list[tuple[Invocation, Outcome]] = field(default_factory=list)
 
 
+def zccache_command() -> str:
+    """The zccache executable to put in front of compilers (shims, RUSTC_WRAPPER,
+    meson native files): the one running now when it is a zccache script."""
+    import shutil
+    import sys
+
+    here = os.path.abspath(sys.argv[0]) if sys.argv and os.path.basename(sys.argv[0]).startswith("zccache") else ""
+    if here and os.access(here, os.X_OK):
+        return here
+    return shutil.which("zccache") or here or "zccache"
+
+
 def is_self(tool: str) -> bool:
     """True when the 'compiler' is a zccache launcher script: never recurse into it."""
     try:
@@ -45,12 +57,13 @@ def is_self(tool: str) -> bool:
 
 
 def launch(argv: list[str], cwd: str, env: Mapping[str, str], config: Config, pm, engine: Engine,
-           umask: int | None = None) -> Exec | Finished:
-    """argv[0] is the resolved tool; returns what to do, with observers already told."""
+           umask: int | None = None, found: Invocation | Batch | Passthrough | None = None) -> Exec | Finished:
+    """argv[0] is the resolved tool; returns what to do, with observers already told.
+    ``found`` is the classification when the caller has made it already."""
     tool = argv[0]
     if config.disabled:
-        found: Invocation | Batch | Passthrough = Passthrough("disabled")
-    else:
+        found = Passthrough("disabled")
+    elif found is None:
         found = pm.hook.zccache_classify(argv=argv, cwd=cwd, env=env) or Passthrough("unsupported tool")
     if isinstance(found, Passthrough):
         observe(pm, None, Outcome(kind="passthrough", reason=found.reason))

@@ -110,7 +110,8 @@ class GccFamily:
 
     def execute(self, inv: Invocation) -> RunResult:
         d: Details = inv.details
-        tmpdir = tempfile.mkdtemp(prefix="zccache-")
+        # a private depfile is needed unless the user's own -MD one lists everything
+        tmpdir = tempfile.mkdtemp(prefix="zccache-") if d.dep_mode != "user-md" else ""
         try:
             command = inv.command
             own_dep = None
@@ -138,7 +139,8 @@ class GccFamily:
             inputs = [p for p in parse_depfile(text) if os.path.normpath(os.path.join(inv.cwd, p)) != source]
             return RunResult(rc, out, err, inputs)
         finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)
 
     def preprocess(self, inv: Invocation) -> RunResult:
         d: Details = inv.details

@@ -31,7 +31,7 @@ def zccache_add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_cargo(rest: list[str]) -> int:
-    from zccache.plugins.setuptools.pip import _zccache_command
+    from zccache.core.launcher import zccache_command
 
     cargo = shutil.which("cargo")
     if cargo is None:
@@ -42,7 +42,7 @@ def run_cargo(rest: list[str]) -> int:
     if wrapper and os.path.basename(wrapper) != "zccache":
         sys.stderr.write(f"zccache: RUSTC_WRAPPER is {wrapper}; leaving it in place\n")
     else:
-        env["RUSTC_WRAPPER"] = _zccache_command()
+        env["RUSTC_WRAPPER"] = zccache_command()
     env.setdefault("CARGO_INCREMENTAL", "0")
     try:
         return subprocess.call([cargo, *rest], env=env)

@@ -35,9 +35,9 @@ def _quote(value: str) -> str:
 
 def _write_native_file(ns: argparse.Namespace) -> int:
     from zccache.core import paths
-    from zccache.plugins.setuptools.pip import _zccache_command
+    from zccache.core.launcher import zccache_command
 
-    zccache = _zccache_command()
+    zccache = zccache_command()
     lines = ["[binaries]"]
     for key, compiler in (("c", ns.cc), ("cpp", ns.cxx)):
         real = shutil.which(compiler.split()[0]) if compiler else None

@@ -28,14 +28,9 @@ import subprocess
 import sys
 import tempfile
 
+from zccache.core.launcher import zccache_command
+
 COMPILERS = ("cc", "gcc", "c++", "g++", "clang", "clang++")
-
-
-def _zccache_command() -> str:
-    here = os.path.abspath(sys.argv[0]) if sys.argv and os.path.basename(sys.argv[0]).startswith("zccache") else ""
-    if here and os.access(here, os.X_OK):
-        return here
-    return shutil.which("zccache") or here or "zccache"
 
 
 def _shim(directory: str, name: str, real: str, zccache: str) -> str:
@@ -66,7 +61,7 @@ def prepare_env(env: dict[str, str], work: str) -> dict[str, str]:
     tmp = os.path.join(work, "tmp")
     os.makedirs(shims, exist_ok=True)
     os.makedirs(tmp, exist_ok=True)
-    zccache = _zccache_command()
+    zccache = zccache_command()
     path = env.get("PATH", os.defpath)
     out = dict(env)
     for name in COMPILERS:
