@@ -1,3 +1,5 @@
 """zccache: a local-first compiler cache built as a plugin suite."""
 
-__version__ = "0.1.0"
+from zccache_client import __version__  # one place for it: the client has no imports
+
+__all__ = ["__version__"]

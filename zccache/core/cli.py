@@ -63,7 +63,7 @@ def _main(args: list[str]) -> int:
 
 def resolve_tool(name: str, cwd: str, path: str | None) -> str | None:
     """The tool's absolute path, looked up as the client does (one rule for both)."""
-    from zccache.core.client import _which
+    from zccache_client import _which
 
     return _which(name, cwd, path if path is not None else os.defpath)
 
@@ -270,14 +270,14 @@ def _cmd_clear(ns: argparse.Namespace) -> int:
 
 def _daemon_ask(kind: str, start: bool = False, **fields):
     """One request to this cache's daemon; None when no daemon answers."""
-    from zccache.core import paths
-    from zccache.core.client import roundtrip
+    import zccache_client
+    from zccache_client import roundtrip
 
-    directory, sock_path = paths.daemon_paths(os.environ)
+    directory, sock_path = zccache_client.daemon_paths(os.environ)
     if start and _ping(sock_path) is None:
         if _start_daemon(sock_path) is None:
             return None
-    if not paths.private_dir_ok(directory):
+    if not zccache_client.private_dir_ok(directory):
         return None
     try:
         return roundtrip(sock_path, {"t": kind, **fields}, timeout=600)
@@ -286,7 +286,7 @@ def _daemon_ask(kind: str, start: bool = False, **fields):
 
 
 def _ping(sock_path: str):
-    from zccache.core.client import roundtrip
+    from zccache_client import roundtrip
 
     try:
         return roundtrip(sock_path, {"t": "Status"}, timeout=5)
@@ -296,7 +296,7 @@ def _ping(sock_path: str):
 
 def _start_daemon(sock_path: str):
     """Start the daemon the way a compile does, and return its Status answer."""
-    from zccache.core.client import _start_and_wait
+    from zccache_client import _start_and_wait
 
     if _start_and_wait(sock_path, seconds=15):
         answer = _ping(sock_path)
@@ -307,9 +307,9 @@ def _start_daemon(sock_path: str):
 
 
 def _cmd_start(ns: argparse.Namespace) -> int:
-    from zccache.core import paths
+    import zccache_client
 
-    _, sock_path = paths.daemon_paths(os.environ)
+    _, sock_path = zccache_client.daemon_paths(os.environ)
     answer = _ping(sock_path)
     if answer is not None and answer.get("t") == "Status":
         print(f"zccache daemon already running (pid {answer['status']['pid']}, socket {sock_path})")
@@ -324,9 +324,9 @@ def _cmd_start(ns: argparse.Namespace) -> int:
 def _cmd_stop(ns: argparse.Namespace) -> int:
     import time
 
-    from zccache.core import paths
+    import zccache_client
 
-    _, sock_path = paths.daemon_paths(os.environ)
+    _, sock_path = zccache_client.daemon_paths(os.environ)
     answer = _daemon_ask("Shutdown")
     if answer is None:
         print("zccache daemon not running")

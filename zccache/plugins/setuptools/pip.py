@@ -45,7 +45,7 @@ def _shim(directory: str, name: str, real: str, zccache: str) -> str:
         roots = [os.path.dirname(os.path.dirname(os.path.abspath(zccache.__file__)))]
         search = [p for p in [*roots, *sys.path] if p and os.path.isabs(p)]
         text = (f"#!{python} -SI\nimport sys\nsys.path[:0] = {search!r}\nsys.argv[1:1] = [{real!r}]\n"
-                "from zccache.core.client import main\nsys.exit(main())\n")
+                "from zccache_client import main\nsys.exit(main())\n")
     else:
         text = f"#!/bin/sh\nexec {shlex.quote(zccache)} {shlex.quote(real)} \"$@\"\n"
     with open(path, "w", encoding="utf-8") as f:
