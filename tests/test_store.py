@@ -95,3 +95,56 @@ def test_garbage_database_warns_and_compiles(zc, tmp_path):
     no_traceback(done)
     assert done.returncode == 0 and (tmp_path / "s.o").read_bytes() == expected
     assert done.stderr.count(b"\n") == 1 and done.stderr.startswith(b"zccache: ")
+
+
+def test_memory_tier_holds_checked_results_only(tmp_path):
+    from zccache.core.store import Store
+
+    store = Store(str(tmp_path / "c"), 1 << 30, memory_bytes=1 << 20)
+    other = Store(str(tmp_path / "c"), 1 << 30)  # another process's view of the same cache
+    store.set("r:k", {"files": [["obj", b"x" * 100]]})
+    assert store.get("r:k") == {"files": [["obj", b"x" * 100]]}
+    other.delete("r:k")  # gone from disk: a result is named by its inputs, the copy stays right
+    assert store.get("r:k") == {"files": [["obj", b"x" * 100]]}
+    store.set("m:k", {"entries": [1]})
+    assert store.get("m:k") == {"entries": [1]}
+    other.set("m:k", {"entries": [2, 1]})  # manifests change: always read from disk
+    assert store.get("m:k") == {"entries": [2, 1]}
+    store.clear()
+    assert store.get("r:k") is None
+
+
+def test_memory_tier_is_bounded(tmp_path):
+    from zccache.core.store import Store
+
+    store = Store(str(tmp_path / "c"), 1 << 30, memory_bytes=64 * 1024)
+    for i in range(40):
+        store.set(f"r:{i}", b"y" * 4000)
+        assert store.get(f"r:{i}") == b"y" * 4000
+    memory = store._memory
+    assert 0 < memory.used <= memory.limit
+    assert len(memory._items) < 40
+
+
+def test_results_served_from_memory_stay_recent_for_eviction(tmp_path):
+    import time
+
+    from zccache.core.store import Store
+
+    blob = bytes(range(256)) * 800  # about 200 KB: a value file of its own
+    store = Store(str(tmp_path / "c"), 500_000, memory_bytes=8 << 20)
+    for i in range(9):  # diskcache culls the 10 least recently used at once
+        store.set(f"m:filler{i}", i)
+    time.sleep(0.01)
+    store.set("r:a", blob)
+    store.set("r:b", blob)
+    assert store.get("r:a") == blob  # a, then b, read from disk: b is the more recent
+    time.sleep(0.01)
+    assert store.get("r:b") == blob
+    time.sleep(0.01)
+    assert store.get("r:a") == blob  # from memory: the disk's clock has not heard
+    store.refresh_recency()
+    store.set("r:c", blob)  # over the limit: the least recently used goes
+    fresh = Store(str(tmp_path / "c"), 500_000)
+    assert fresh.get("r:a") == blob
+    assert fresh.get("r:b") is None

@@ -7,11 +7,18 @@ above diskcache's file threshold are separate files that diskcache writes under 
 fresh name before committing the row, so a crash leaves no half-written entry.
 Counters live in a second, never-evicted diskcache beside the first, so that
 size-driven eviction can drop results but not statistics.
+
+A long-lived user (the daemon) may keep a memory tier of result values: they are
+named by a digest of everything that made them, so a copy checked once stays right
+for as long as it is held. Mutable values (manifests, counters, indexes) are always
+read from disk.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import diskcache
@@ -20,6 +27,7 @@ from blake3 import blake3
 
 MAGIC = b"ZC1\0"
 _HEADER = len(MAGIC) + 32
+IMMUTABLE_PREFIXES = ("r:",)  # result values: their key is a digest of their inputs
 
 
 class StoreError(Exception):
@@ -39,9 +47,60 @@ def _unframe(value: object) -> bytes | None:
     return payload
 
 
+class _Memory:
+    """Checked copies of immutable values, least recently used dropped first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.touched: set[str] = set()  # served from here since the disk's LRU clock last heard of them
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            self.touched.add(key)
+            return item[0]
+
+    def put(self, key: str, value: Any, size: int) -> None:
+        if size > self.limit // 4:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.used -= old[1]
+            self._items[key] = (value, size)
+            self.used += size
+            while self.used > self.limit:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.used -= dropped
+
+    def drop(self, key: str | None = None) -> None:
+        with self._lock:
+            if key is None:
+                self._items.clear()
+                self.touched.clear()
+                self.used = 0
+            else:
+                old = self._items.pop(key, None)
+                if old is not None:
+                    self.used -= old[1]
+                self.touched.discard(key)
+
+    def take_touched(self) -> list[str]:
+        with self._lock:
+            keys, self.touched = list(self.touched), set()
+            return keys
+
+
 class Store:
-    def __init__(self, directory: str, size_limit: int) -> None:
+    def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0) -> None:
         self.directory = directory
+        self._memory = _Memory(memory_bytes) if memory_bytes > 0 else None
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
             self._cache = diskcache.Cache(
@@ -61,6 +120,11 @@ class Store:
 
     def get(self, key: str) -> Any | None:
         """The stored object for key, or None when absent or corrupt (then dropped)."""
+        memory = self._memory
+        if memory is not None:
+            value = memory.get(key)
+            if value is not None:
+                return value
         try:
             raw = self._cache.get(key, default=None, retry=True)
         except Exception:
@@ -78,12 +142,31 @@ class Store:
             self.corrupt_dropped += 1
             self.delete(key)
             self.incr("corrupt_dropped")
+        elif memory is not None and key.startswith(IMMUTABLE_PREFIXES):
+            memory.put(key, value, len(raw))
         return value
+
+    def refresh_recency(self) -> None:
+        """Tell the disk's LRU clock about values served from memory since the last
+        call, so that size eviction does not drop the ones in use. Off the hot path."""
+        if self._memory is None:
+            return
+        for key in self._memory.take_touched():
+            try:
+                # A read is what moves diskcache's LRU clock; read=True hands back a
+                # file handle instead of the bytes of a large value.
+                handle = self._cache.get(key, default=None, read=True, retry=True)
+            except Exception:
+                continue
+            if hasattr(handle, "close"):
+                handle.close()
 
     def set(self, key: str, value: Any) -> None:
         self._cache.set(key, _frame(msgpack.packb(value, use_bin_type=True)), retry=True)
 
     def delete(self, key: str) -> None:
+        if self._memory is not None:
+            self._memory.drop(key)
         try:
             self._cache.delete(key, retry=True)
         except Exception:
@@ -103,6 +186,8 @@ class Store:
     # -- maintenance ---------------------------------------------------------------------
 
     def clear(self) -> int:
+        if self._memory is not None:
+            self._memory.drop()
         return int(self._cache.clear(retry=True))
 
     def volume(self) -> int:
