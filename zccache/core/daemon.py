@@ -67,8 +67,8 @@ class Daemon:
         self.env = env
         self.config = Config.from_env(env)
         self.socket_path = socket_path
-        # Result values held in memory spare a hit two SQLite transactions (a third of
-        # the daemon's share of a hit); ZCCACHE_DAEMON_MEMORY_MB=0 turns that off.
+        # Result values held in memory spare a hit the read of its result (a SQLite
+        # transaction, and a file for a large object); ZCCACHE_DAEMON_MEMORY_MB=0 turns it off.
         memory_mb = _int_or(env.get("ZCCACHE_DAEMON_MEMORY_MB"), DEFAULT_MEMORY_MB)
         self.store = Store(self.config.cache_dir, self.config.maxsize, memory_bytes=memory_mb << 20)
         self.pm = make_manager(memo_dir=self.config.cache_dir)
