@@ -394,3 +394,24 @@ def test_hit_path_imports_nothing_heavy(zc, tmp_path):
     for heavy in ("pluggy", "diskcache", "rich", "msgpack", "sqlite3", "zccache.core.engine", "subprocess", "typing"):
         assert heavy not in imported, heavy
     assert status(zc)["hits"] >= 2
+
+
+def test_manifest_held_in_memory_yields_to_one_written_by_another_process(zc, tmp_path):
+    """The daemon keeps manifests in memory; an entry another process added since
+    (here a compile with ZCCACHE_DAEMON=0) must still give a hit, and the right bytes."""
+    start(zc)
+    write(tmp_path / "h.h", "#define V 1\n")
+    write(tmp_path / "a.c", '#include "h.h"\nint a(void) { return V; }\n')
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0  # daemon: miss, manifest [v1]
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0  # daemon: hit, manifest held
+    time.sleep(0.01)
+    write(tmp_path / "h.h", "#define V 2\n")
+    in_process = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env={"ZCCACHE_DAEMON": "0"})
+    assert in_process.returncode == 0, in_process.stderr  # miss in process: manifest [v2, v1] on disk
+    before = status(zc)
+    (tmp_path / "a.o").unlink()
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    after = status(zc)
+    assert after["hits"] == before["hits"] + 1 and after["misses"] == before["misses"]
+    assert zc.plain("gcc", "-c", "a.c", "-o", "ref.o", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "a.o").read_bytes() == (tmp_path / "ref.o").read_bytes()

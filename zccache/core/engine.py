@@ -115,19 +115,18 @@ class Engine:
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
         k = _Keys(identity=identity, extras=extras, direct="", source_hashes=source_hashes)
         k.direct = keys.direct_key(inv, identity, source_hashes, extras)
+        if self.config.direct:
+            # A manifest held in memory first: any entry that matches the files now is
+            # a right answer, however old the copy. Only when none serves is the disk read.
+            held = store.recall("m:" + k.direct)
+            if isinstance(held, dict) and not held.get("pp"):
+                done = self._direct_hit(inv, store, held)
+                if done is not None:
+                    return done
         manifest = store.get("m:" + k.direct) if self.config.direct else None
         k.manifest = manifest if isinstance(manifest, dict) else {}
         if self.config.direct and not k.manifest.get("pp"):
-            for wire in k.manifest.get("entries", []):
-                try:
-                    entry = Entry.from_wire(wire)
-                except (TypeError, ValueError):
-                    continue
-                if matches(entry, inv.cwd, self.hashes, inv.physical, inv.env):
-                    done = self._restore(inv, store, entry.result, "direct")
-                    if done is not None:
-                        return done
-            return k
+            return self._direct_hit(inv, store, k.manifest) or k
         if not inv.can_preprocess:
             return k
         pre = inv.family.preprocess(inv)
@@ -136,6 +135,18 @@ class Engine:
         k.preprocessed = keys.preprocessed_key(inv, identity, pre.stdout, extras)
         done = self._restore(inv, store, k.preprocessed, "preprocessed")
         return done if done is not None else k
+
+    def _direct_hit(self, inv: Invocation, store: Store, manifest: dict) -> Completed | None:
+        for wire in manifest.get("entries", []):
+            try:
+                entry = Entry.from_wire(wire)
+            except (TypeError, ValueError):
+                continue
+            if matches(entry, inv.cwd, self.hashes, inv.physical, inv.env):
+                done = self._restore(inv, store, entry.result, "direct")
+                if done is not None:
+                    return done
+        return None
 
     def _restore(self, inv: Invocation, store: Store, key: str, mode: str) -> Completed | None:
         result = store.get("r:" + key)

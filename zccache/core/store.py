@@ -8,10 +8,12 @@ fresh name before committing the row, so a crash leaves no half-written entry.
 Counters live in a second, never-evicted diskcache beside the first, so that
 size-driven eviction can drop results but not statistics.
 
-A long-lived user (the daemon) may keep a memory tier of result values: they are
-named by a digest of everything that made them, so a copy checked once stays right
-for as long as it is held. Mutable values (manifests, counters, indexes) are always
-read from disk.
+A long-lived user (the daemon) may keep a memory tier. Result values are named by
+a digest of everything that made them, so a copy checked once stays right for as
+long as it is held, and get() serves them from memory. Manifests change (another
+process may add an entry), so get() always reads them from disk; the copy held in
+memory is only handed out by recall(), to a caller that checks what it is given
+against the files and reads the disk when the copy does not serve.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from blake3 import blake3
 MAGIC = b"ZC1\0"
 _HEADER = len(MAGIC) + 32
 IMMUTABLE_PREFIXES = ("r:",)  # result values: their key is a digest of their inputs
+RECALLED_PREFIXES = ("m:",)  # manifests: each entry is checked against the files before use
 
 
 class StoreError(Exception):
@@ -121,7 +124,7 @@ class Store:
     def get(self, key: str) -> Any | None:
         """The stored object for key, or None when absent or corrupt (then dropped)."""
         memory = self._memory
-        if memory is not None:
+        if memory is not None and key.startswith(IMMUTABLE_PREFIXES):
             value = memory.get(key)
             if value is not None:
                 return value
@@ -142,9 +145,13 @@ class Store:
             self.corrupt_dropped += 1
             self.delete(key)
             self.incr("corrupt_dropped")
-        elif memory is not None and key.startswith(IMMUTABLE_PREFIXES):
+        elif memory is not None and key.startswith(IMMUTABLE_PREFIXES + RECALLED_PREFIXES):
             memory.put(key, value, len(raw))
         return value
+
+    def recall(self, key: str) -> Any | None:
+        """The copy of a manifest held in memory: possibly older than the disk's."""
+        return self._memory.get(key) if self._memory is not None else None
 
     def refresh_recency(self) -> None:
         """Tell the disk's LRU clock about values served from memory since the last
@@ -162,7 +169,10 @@ class Store:
                 handle.close()
 
     def set(self, key: str, value: Any) -> None:
-        self._cache.set(key, _frame(msgpack.packb(value, use_bin_type=True)), retry=True)
+        raw = _frame(msgpack.packb(value, use_bin_type=True))
+        self._cache.set(key, raw, retry=True)
+        if self._memory is not None and key.startswith(RECALLED_PREFIXES):
+            self._memory.put(key, value, len(raw))
 
     def delete(self, key: str) -> None:
         if self._memory is not None:
