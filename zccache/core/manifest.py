@@ -129,15 +129,13 @@ def _shadow_probes(
     now_ns: int,
 ) -> list[tuple[str, int | None, list[str]]]:
     order = [_norm(cwd, d) for d in search_dirs]
-    systems = {_norm(cwd, d) for d in system_dirs}
+    system_prefixes = tuple(_norm(cwd, d) + os.sep for d in system_dirs)
     header_set = set(headers)
     includers = {_norm(cwd, d) for d in source_dirs}
-    includers.update(
-        os.path.dirname(h) for h in headers if not any(h.startswith(s + os.sep) for s in systems)
-    )
+    includers.update(os.path.dirname(h) for h in headers if not h.startswith(system_prefixes))
     candidates: set[str] = set()
     for h in headers:
-        is_system = any(h.startswith(s + os.sep) for s in systems)
+        is_system = h.startswith(system_prefixes)
         for j, d in enumerate(order):
             if not h.startswith(d + os.sep):
                 continue
@@ -145,20 +143,21 @@ def _shadow_probes(
             candidates.update(os.path.join(e, rel) for e in order[:j])
             if not is_system:
                 candidates.update(os.path.join(i, rel) for i in includers)
-    isdir: dict[str, bool] = {}
+    nearest: dict[str, str] = {}  # directory -> itself or its nearest existing ancestor
 
-    def exists_dir(p: str) -> bool:
-        if p not in isdir:
-            isdir[p] = os.path.isdir(p)
-        return isdir[p]
+    def nearest_dir(p: str) -> str:
+        found = nearest.get(p)
+        if found is None:
+            up = os.path.dirname(p)
+            found = p if up == p or os.path.isdir(p) else nearest_dir(up)
+            nearest[p] = found
+        return found
 
     groups: dict[str, list[str]] = {}
     for c in candidates:
         if c in header_set or os.path.lexists(c):
             continue  # present now and not chosen: its presence changes nothing
-        parent = os.path.dirname(c)
-        while not exists_dir(parent) and parent != os.path.dirname(parent):
-            parent = os.path.dirname(parent)
+        parent = nearest_dir(os.path.dirname(c))
         groups.setdefault(parent, []).append(c[len(parent) :].lstrip(os.sep))
     probes: list[tuple[str, int | None, list[str]]] = []
     for d, names in sorted(groups.items()):
