@@ -415,3 +415,19 @@ def test_manifest_held_in_memory_yields_to_one_written_by_another_process(zc, tm
     assert after["hits"] == before["hits"] + 1 and after["misses"] == before["misses"]
     assert zc.plain("gcc", "-c", "a.c", "-o", "ref.o", cwd=tmp_path).returncode == 0
     assert (tmp_path / "a.o").read_bytes() == (tmp_path / "ref.o").read_bytes()
+
+
+def test_clear_reaches_a_running_daemon_even_when_not_using_it(zc, tmp_path):
+    """The daemon holds results in memory: a clear must empty that too, or it would
+    go on serving what the user just cleared."""
+    start(zc)
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    for _ in range(2):
+        assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert status(zc)["hits"] == 1  # the result is now held in memory
+    done = zc.run("clear", cwd=tmp_path, env={"ZCCACHE_DAEMON": "0"})
+    assert done.returncode == 0, done.stderr
+    before = status(zc)
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    after = status(zc)
+    assert after["misses"] == before["misses"] + 1 and after["hits"] == before["hits"]

@@ -252,7 +252,9 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
 
 
 def _cmd_clear(ns: argparse.Namespace) -> int:
-    answer = _daemon_ask("Clear") if _daemon_wanted() else None
+    # A daemon that is running clears for us even under ZCCACHE_DAEMON=0 (none is
+    # started): otherwise it would go on serving the results it holds in memory.
+    answer = _daemon_ask("Clear")
     if answer is not None and answer.get("t") == "Cleared":
         print(f"Cleared {answer['artifacts_removed']} entries")
         return 0
