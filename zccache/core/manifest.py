@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zccache.core.hashing import StatSig, hash_bytes, is_settled, stat_sig, trusted_sig
 
@@ -33,6 +33,32 @@ class Entry:
     probes: list[tuple[str, int | None, list[str]]]  # dir, its mtime (None: not settled), names
     result: str
     env: list[tuple[str, str | None]] = ()  # variables the tool read, and their values
+    # (cwd, path map) -> headers and probes as absolute paths: a hit checks about a
+    # hundred headers, and naming each again cost more than its stat
+    _resolved: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def resolved(self, cwd: str, to_physical, map_key: tuple = ()) -> _Resolved | None:
+        """The entry's paths made absolute for this cwd and path map (None when the
+        map does not have a prefix the entry names)."""
+        key = (cwd, map_key)
+        found = self._resolved.get(key)
+        if found is None:
+            headers = []
+            for logical, digest, sig in self.headers:
+                path = to_physical(logical)
+                if path is None:
+                    return None
+                headers.append((_norm(cwd, path), digest, sig))
+            probes = []
+            for logical, mtime, names in self.probes:
+                d = to_physical(logical)
+                if d is None:
+                    return None
+                probes.append((d, mtime, [os.path.join(d, n) for n in names]))
+            if len(self._resolved) > 8:
+                self._resolved.clear()
+            found = self._resolved[key] = _Resolved(headers, probes)
+        return found
 
     def to_wire(self) -> list:
         return [
@@ -52,6 +78,12 @@ class Entry:
             result=result,
             env=[(k, v) for k, v in env],
         )
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    headers: list[tuple[str, str, StatSig | None]]  # absolute path, hash, trusted stat
+    probes: list[tuple[str, int | None, list[str]]]  # absolute dir, its mtime, absolute paths
 
 
 class FileHashes:
@@ -171,38 +203,37 @@ def _shadow_probes(
     return probes
 
 
-def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path, env=None) -> bool:
+def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path, env=None,
+            map_key: tuple = ()) -> bool:
     """True when every header is unchanged, no probe path has appeared, and every
-    environment variable the tool read has the value it had."""
+    environment variable the tool read has the value it had. map_key names the path
+    map to_physical applies (entries cache their paths resolved under it)."""
     for name, value in entry.env:
         if (env or {}).get(name) != value:
             return False
-    for logical, digest, sig in entry.headers:
-        path = to_physical(logical)
-        if path is None:
-            return False
-        full = _norm(cwd, path)
+    resolved = entry.resolved(cwd, to_physical, map_key)
+    if resolved is None:
+        return False
+    stat = os.stat
+    for full, digest, sig in resolved.headers:
         try:
-            st = os.stat(full)
+            st = stat(full)
         except OSError:
             return False
-        if sig is not None and stat_sig(st) == sig:
-            continue
+        if sig is not None and (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == sig:
+            continue  # the order of hashing.stat_sig, spelled out: this loop runs per header
         try:
             if hashes.hash(full, st)[0] != digest:
                 return False
         except OSError:
             return False
-    for logical, mtime, names in entry.probes:
-        d = to_physical(logical)
-        if d is None:
-            return False
+    for d, mtime, paths in resolved.probes:
         if mtime is not None:
             try:
-                if os.stat(d).st_mtime_ns == mtime:
+                if stat(d).st_mtime_ns == mtime:
                     continue
             except OSError:
                 pass
-        if any(os.path.lexists(os.path.join(d, n)) for n in names):
+        if any(os.path.lexists(p) for p in paths):
             return False
     return True
