@@ -404,6 +404,10 @@ def skipped(name: str, why: str) -> dict:
 # -- report ----------------------------------------------------------------------------
 
 
+def _runs(n: int) -> str:
+    return "one build" if n == 1 else f"the median of {n} builds, each"  # "..., each with/in ..."
+
+
 def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
@@ -434,9 +438,9 @@ def report(results: dict) -> str:
     c = results["workloads"].get("cmake")
     if c and "tools" in c:
         lines += [f"#### cmake: brotli, {c['translation_units']} C files, Ninja -j2", "",
-                  f"`cmake --build` times. Cold: the median of {c.get('cold_runs', 1)} builds, each with no daemon or "
-                  f"server running and an empty cache. Warm: the median of {c.get('runs', 1)} builds, each in a fresh "
-                  "build dir; \"warm + configure\" adds the `cmake -G Ninja` of that fresh dir.", "",
+                  f"`cmake --build` times. Cold: {_runs(c.get('cold_runs', 1))} with no daemon or server running "
+                  f"and an empty cache. Warm: {_runs(c.get('runs', 1))} in a fresh build dir; \"warm + configure\" "
+                  "adds the `cmake -G Ninja` of that fresh dir.", "",
                   "| tool | cold (s) | cold vs none | warm (s) | warm vs none | warm vs ccache | warm hits | "
                   "warm + configure (s) | vs ccache | other path (s) | other path hits |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
