@@ -65,7 +65,7 @@ class _StoreMemo:
 
 class Engine:
     def __init__(self, config: Config, store: Store | None, hook, warn=None, hashes: FileHashes | None = None,
-                 identities: dict | None = None, parsed: dict | None = None) -> None:
+                 identities: dict | None = None) -> None:
         self.config = config
         self.store = store
         self.hook = hook
@@ -73,7 +73,6 @@ class Engine:
         self._identities: dict[tuple, str] = {} if identities is None else identities
         self._warn = warn or _stderr_warn
         self._warned = False
-        self._parsed: dict[int, tuple[list, list[Entry]]] = {} if parsed is None else parsed
         _ = _umask()  # read once, before any thread could race on it
 
     # -- entry point -------------------------------------------------------------------
@@ -82,8 +81,7 @@ class Engine:
         """Serve inv from the cache or run it; config overrides the engine's own
         for this run (a daemon serves clients whose settings differ)."""
         if config is not None and config != self.config:
-            return Engine(config, self.store, self.hook, self._warn, self.hashes, self._identities,
-                          self._parsed).run(inv)
+            return Engine(config, self.store, self.hook, self._warn, self.hashes, self._identities).run(inv)
         started = time.monotonic()
         store = self.store
         if store is None or self.config.disabled:
@@ -147,25 +145,23 @@ class Engine:
                     return done
         return None
 
-    def _entries(self, manifest: dict) -> list[Entry]:
-        """The manifest's entries parsed, once per manifest object: the store's memory
-        tier hands back the same object while it holds the manifest, and each Entry
-        keeps its paths resolved."""
+    @staticmethod
+    def _entries(manifest: dict) -> list[Entry]:
+        """The manifest's entries, parsed once per manifest object: the store's memory
+        tier hands back the same object while it holds the manifest, so the parse (and
+        each Entry's resolved paths) lives and goes with it. Manifests are stored from
+        fresh dicts (_record), never from one that carries this key."""
+        parsed = manifest.get(_PARSED)
+        if parsed is not None:
+            return parsed
         wires = manifest.get("entries", [])
-        if not isinstance(wires, list):
-            return []
-        known = self._parsed.get(id(wires))
-        if known is not None and known[0] is wires:
-            return known[1]
         entries = []
-        for wire in wires:
+        for wire in wires if isinstance(wires, list) else []:
             try:
                 entries.append(Entry.from_wire(wire))
             except (TypeError, ValueError):
                 continue
-        if len(self._parsed) > 4096:
-            self._parsed.clear()
-        self._parsed[id(wires)] = (wires, entries)  # holding wires keeps its id from being reused
+        manifest[_PARSED] = entries
         return entries
 
     def _restore(self, inv: Invocation, store: Store, key: str, mode: str) -> Completed | None:
@@ -339,6 +335,7 @@ class _Keys:
 
 
 _MARK = b"\0zccache-map\0"
+_PARSED = "\0parsed"  # a manifest's parsed entries, kept on the manifest object in memory
 
 
 def _relocate_out(inv: Invocation, data: bytes) -> bytes:

@@ -51,7 +51,7 @@ def _unframe(value: object) -> bytes | None:
 
 
 class _Memory:
-    """Checked copies of immutable values, least recently used dropped first."""
+    """Checked copies of results and manifests, least recently used dropped first."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
