@@ -292,3 +292,23 @@ def test_debug_info_keys_on_working_directory(zc, tmp_path):
     # another directory: the object names it (DW_AT_comp_dir), so it must not hit
     assert same_as_plain(zc, tmp_path / "two", args, ["g.o"]) == "hit"
     assert zc.stats()["misses"] == 2
+
+
+def test_hit_replaces_the_output_name_and_leaves_its_other_links_alone(zc, tmp_path):
+    """A restore puts a new file at the output's name (as the assembler does): an old
+    output hard-linked elsewhere (cp -al of a build tree) keeps its bytes there."""
+    write(tmp_path / "a.c", "int a(void) { return 7; }\n")
+    assert zc.plain("gcc", "-c", "a.c", "-o", "ref.o", cwd=tmp_path).returncode == 0
+    for _ in range(2):
+        assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    (tmp_path / "a.o").unlink()
+    (tmp_path / "elsewhere.o").write_bytes(b"another tree's object")
+    (tmp_path / "elsewhere.o").chmod(0o444)
+    (tmp_path / "a.o").hardlink_to(tmp_path / "elsewhere.o")
+    before = zc.stats()["hits"]
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.stats()["hits"] == before + 1
+    assert (tmp_path / "a.o").read_bytes() == (tmp_path / "ref.o").read_bytes()
+    assert (tmp_path / "elsewhere.o").read_bytes() == b"another tree's object"
+    assert stat.S_IMODE((tmp_path / "a.o").stat().st_mode) == stat.S_IMODE((tmp_path / "ref.o").stat().st_mode)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".zccache-")]  # no temporary left
