@@ -27,6 +27,19 @@ def test_unknown_compiler_exits_127_with_one_line(zc, tmp_path):
     assert done.stderr == b"zccache: compiler 'no-such-cc-xyz' not found\n"
 
 
+def test_zccache_named_as_its_own_compiler_is_refused(zc, tmp_path):
+    """`zccache zccache gcc ...` (a launcher and a CC both set to zccache) must not run
+    the command as a compiler: one clear line, with and without the daemon."""
+    from conftest import ZCCACHE
+
+    write(tmp_path / "a.c", "int a;\n")
+    for env in ({}, {"ZCCACHE_DAEMON": "0"}):
+        done = zc.run(ZCCACHE, "gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env=env)
+        assert done.returncode == 127
+        assert done.stderr.endswith(b"is zccache itself; name the real compiler\n")
+        assert not (tmp_path / "a.o").exists()
+
+
 def test_missing_source_gives_compilers_own_message(zc, tmp_path):
     plain = zc.plain("gcc", "-c", "missing.c", "-o", "m.o", cwd=tmp_path)
     done = zc.run("gcc", "-c", "missing.c", "-o", "m.o", cwd=tmp_path)

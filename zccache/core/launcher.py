@@ -53,7 +53,8 @@ def is_self(tool: str) -> bool:
             head = f.read(4096)
     except OSError:
         return False
-    return b"zccache.core" in head and (b"import" in head or b"-m" in head)
+    # The console script and the pip shims import zccache_client; older ones named zccache.core.
+    return (b"zccache_client" in head or b"zccache.core" in head) and (b"import" in head or b"-m" in head)
 
 
 def launch(argv: list[str], cwd: str, env: Mapping[str, str], config: Config, pm, engine: Engine,
