@@ -115,6 +115,7 @@ class Engine:
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
         k = _Keys(identity=identity, extras=extras, direct="", source_hashes=source_hashes)
         k.direct = keys.direct_key(inv, identity, source_hashes, extras)
+        tried = None
         if self.config.direct:
             # A manifest held in memory first: any entry that matches the files now is
             # a right answer, however old the copy. Only when none serves is the disk read.
@@ -123,9 +124,12 @@ class Engine:
                 done = self._direct_hit(inv, store, held)
                 if done is not None:
                     return done
+                tried = held.get("entries")
         manifest = store.get("m:" + k.direct) if self.config.direct else None
         k.manifest = manifest if isinstance(manifest, dict) else {}
         if self.config.direct and not k.manifest.get("pp"):
+            if tried is not None and k.manifest.get("entries") == tried:
+                return k  # the disk's copy is the one just tried
             return self._direct_hit(inv, store, k.manifest) or k
         if not inv.can_preprocess:
             return k
