@@ -31,6 +31,7 @@ MAGIC = b"ZC1\0"
 _HEADER = len(MAGIC) + 32
 IMMUTABLE_PREFIXES = ("r:",)  # result values: their key is a digest of their inputs
 RECALLED_PREFIXES = ("m:",)  # manifests: each entry is checked against the files before use
+_HELD_PREFIXES = IMMUTABLE_PREFIXES + RECALLED_PREFIXES
 
 
 class StoreError(Exception):
@@ -145,7 +146,7 @@ class Store:
             self.corrupt_dropped += 1
             self.delete(key)
             self.incr("corrupt_dropped")
-        elif memory is not None and key.startswith(IMMUTABLE_PREFIXES + RECALLED_PREFIXES):
+        elif memory is not None and key.startswith(_HELD_PREFIXES):
             memory.put(key, value, len(raw))
         return value
 
