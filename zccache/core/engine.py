@@ -12,6 +12,7 @@ disk): the compile still happens and succeeds, with one warning line.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -70,7 +71,7 @@ class Engine:
         self.store = store
         self.hook = hook
         self.hashes = hashes or FileHashes()
-        self._identities: dict[tuple, str] = {} if identities is None else identities
+        self._identities: dict[str, tuple] = {} if identities is None else identities
         self._warn = warn or _stderr_warn
         self._warned = False
         _ = _umask()  # read once, before any thread could race on it
@@ -113,6 +114,9 @@ class Engine:
                 raise _TimeMacros()
             source_hashes.append(digest)
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
+        for path in inv.key_files:
+            extras.append(b"\0file\0%s\0%s" % (inv.logical(path).encode("utf-8", "surrogateescape"),
+                                                 _content_or_absence(self.hashes, path).encode()))
         k = _Keys(identity=identity, extras=extras, direct="", source_hashes=source_hashes)
         k.direct = keys.direct_key(inv, identity, source_hashes, extras)
         tried = None
@@ -209,15 +213,25 @@ class Engine:
         return self._done(inv, run, Outcome(kind="miss", reason=why, key=key), started)
 
     def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int) -> tuple[str, str]:
-        for src in inv.sources:
-            st = os.stat(os.path.join(inv.cwd, src))
+        for src in [*inv.sources, *inv.key_files]:
+            try:
+                st = os.stat(os.path.join(inv.cwd, src))
+            except OSError:
+                if src in inv.key_files and _content_or_absence(self.hashes, src) == "absent":
+                    continue
+                raise Uncacheable("input vanished during compile") from None
+            if stat.S_ISDIR(st.st_mode) and src in inv.key_files:
+                continue  # keyed as "a directory": its mtime is not its content
             if max(st.st_mtime_ns, st.st_ctime_ns) >= begun_ns:
                 raise Uncacheable("source modified during compile")
         if self.config.direct and run.inputs is not None:
             dirs = inv.family.search_dirs(inv, _StoreMemo(store))
+            unlisted = getattr(inv.family, "unlisted_inputs", None)
+            present, absent = unlisted(inv, run.inputs, dirs, self.hashes) if unlisted is not None else ([], [])
             entry = record(
                 cwd=inv.cwd,
-                headers=run.inputs,
+                headers=[*run.inputs, *present],
+                absent=absent,
                 search_dirs=dirs.order,
                 system_dirs=set(dirs.system),
                 source_dirs=[os.path.dirname(os.path.join(inv.cwd, s)) for s in inv.sources],
@@ -271,27 +285,44 @@ class Engine:
     # -- helpers -------------------------------------------------------------------------
 
     def tool_identity(self, inv: Invocation, store: Store | None) -> str:
-        """Content hash of the tool plus what it says of itself, memoised by stat."""
+        """Content hash of the tool, of the programs it runs (a wrapper's compiler,
+        gcc's cc1 and as), and of what it says of itself; memoised under the stat
+        signatures of all of them, so that an upgrade behind a wrapper is seen."""
         st = os.stat(inv.tool)
         sig = trusted_sig(st)
         memo_key = f"tool:{inv.family.name}:{inv.tool}:{sig}" if sig else None
-        if memo_key and memo_key in self._identities:
-            return self._identities[memo_key]
-        if memo_key and store is not None:
-            known = store.get("memo:" + memo_key)
-            if isinstance(known, str):
+        if memo_key:
+            known = self._identities.get(memo_key)
+            if known is None and store is not None:
+                stored = store.get("memo:" + memo_key)
+                if isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], str):
+                    known = (stored[0], tuple((str(p), tuple(s)) for p, s in stored[1]))
+            if known is not None and _programs_unchanged(known[1]):
                 self._identities[memo_key] = known
-                return known
+                return known[0]
         from zccache.core.hashing import Hasher, hash_file
 
-        h = Hasher("zccache-tool-v1")
+        h = Hasher("zccache-tool-v2")
         h.text(hash_file(inv.tool))
         h.update(inv.family.describe_tool(inv.tool, inv.env))
+        programs = getattr(inv.family, "tool_programs", None)
+        deps: list[tuple[str, tuple]] = []
+        settled = True
+        for program in programs(inv.tool, inv.env) if programs is not None else []:
+            try:
+                program_sig = trusted_sig(os.stat(program))
+                h.text(program)
+                h.text(hash_file(program))
+            except OSError:
+                continue
+            if program_sig is None:
+                settled = False
+            deps.append((program, tuple(program_sig or ())))
         identity = h.hexdigest()
-        if memo_key and store is not None:
-            store.set("memo:" + memo_key, identity)
-        if memo_key:
-            self._identities[memo_key] = identity
+        if memo_key and settled:
+            if store is not None:
+                store.set("memo:" + memo_key, [identity, [[p, list(s)] for p, s in deps]])
+            self._identities[memo_key] = (identity, tuple(deps))
         return identity
 
     def _plain(self, inv: Invocation, reason: str, started: float) -> Completed:
@@ -407,6 +438,25 @@ def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: 
         except OSError:
             pass
         raise
+
+
+def _content_or_absence(hashes, path: str) -> str:
+    try:
+        return hashes.hash(path)[0]
+    except (FileNotFoundError, NotADirectoryError):
+        return "absent"
+    except IsADirectoryError:
+        return "directory"
+
+
+def _programs_unchanged(deps) -> bool:
+    for path, sig in deps:
+        try:
+            if trusted_sig(os.stat(path)) != tuple(sig):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _one_line(exc: BaseException) -> str:

@@ -63,6 +63,13 @@ class ToolFamily(Protocol):
         """The preprocessed text as stdout, for preprocessor-mode keys."""
         ...
 
+    # Optional, looked up with getattr:
+    #   tool_programs(tool, env) -> list[str]: programs the tool runs (a wrapper's
+    #     compiler, cc1, as), whose stat signatures guard the memoised identity.
+    #   unlisted_inputs(inv, headers, dirs, hashes) -> (present, absent): files the
+    #     run may have read that its dependency output does not name (recorded by
+    #     content), and paths where a new file would change the result (probed).
+
 
 @dataclass
 class Invocation:
@@ -90,6 +97,9 @@ class Invocation:
     # different temporary directories share results.
     path_map: list[tuple[str, str]] = field(default_factory=list)
     relocatable: frozenset[str] = frozenset()  # output roles whose text names real paths (depfiles)
+    # Files whose content, or absence, joins the key before any lookup: inputs the
+    # tool opens by a name derived from its arguments (profile feedback data).
+    key_files: list[str] = field(default_factory=list)
 
     @property
     def command(self) -> list[str]:

@@ -14,6 +14,7 @@ probe below it. ccache, sccache and the Rust zccache all miss the shadowing case
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from zccache.core.hashing import StatSig, hash_bytes, is_settled, stat_sig, trusted_sig
 
 TIME_MACROS = (b"__DATE__", b"__TIME__", b"__TIMESTAMP__")
+PCH_SUFFIXES = (".gch", ".pch")
 
 
 class Uncacheable(Exception):
@@ -87,25 +89,54 @@ class _Resolved:
 
 
 class FileHashes:
-    """Content hashes memoised by stat signature within one process (or daemon)."""
+    """Content hashes memoised by stat signature within one process (or daemon),
+    with what the content says beyond its hash: whether it uses a time macro, and
+    the names it tests with ``__has_include`` (a header it may read only if it
+    appears later, which no dependency file lists)."""
 
     def __init__(self) -> None:
-        self._memo: dict[str, tuple[StatSig, str, bool]] = {}
+        self._memo: dict[str, tuple[StatSig, str, bool, tuple[tuple[str, str], ...]]] = {}
 
     def hash(self, path: str, st: os.stat_result | None = None) -> tuple[str, bool]:
         """(content hash, uses a time macro) of path, re-read only when it changed."""
+        found = self._scan(path, st)
+        return found[1], found[2]
+
+    def has_includes(self, path: str, st: os.stat_result | None = None) -> tuple[tuple[str, str], ...]:
+        """(form, name) for each ``__has_include``/``__has_include_next`` in path:
+        form is '"' or '<', or '?' for a computed (macro) argument."""
+        return self._scan(path, st)[3]
+
+    def _scan(self, path: str, st: os.stat_result | None):
         if st is None:
             st = os.stat(path)
         sig = stat_sig(st)
         hit = self._memo.get(path)
         if hit is not None and hit[0] == sig and trusted_sig(st) is not None:
-            return hit[1], hit[2]
+            return hit
         with open(path, "rb") as f:
             data = f.read()
         digest = hash_bytes(data)
         uses_time = any(m in data for m in TIME_MACROS)
-        self._memo[path] = (sig, digest, uses_time)
-        return digest, uses_time
+        tested = _has_include_names(data) if b"__has_include" in data else ()
+        found = self._memo[path] = (sig, digest, uses_time, tested)
+        return found
+
+
+_HAS_INCLUDE = re.compile(rb'__has_include(?:_next)?\s*\(\s*(?:"([^"\n]+)"|<([^>\n]+)>|([^)\n]*))\s*\)')
+
+
+def _has_include_names(data: bytes) -> tuple[tuple[str, str], ...]:
+    names = []
+    for m in _HAS_INCLUDE.finditer(data):
+        quoted, bracketed, other = m.groups()
+        if quoted is not None:
+            names.append(('"', quoted.decode("utf-8", "surrogateescape")))
+        elif bracketed is not None:
+            names.append(("<", bracketed.decode("utf-8", "surrogateescape")))
+        else:
+            names.append(("?", (other or b"").decode("utf-8", "surrogateescape").strip()))
+    return tuple(dict.fromkeys(names))
 
 
 def _norm(cwd: str, path: str) -> str:
@@ -124,6 +155,7 @@ def record(
     allow_time_macros: bool = False,
     to_logical=lambda path: path,
     env_inputs: dict[str, str | None] | None = None,
+    absent: Iterable[str] = (),
 ) -> Entry:
     """Build the manifest entry for a compile that started at ``started_ns``.
 
@@ -133,7 +165,9 @@ def record(
     now = time.time_ns()
     rows: list[tuple[str, str, StatSig | None]] = []
     absolute: list[str] = []
-    for path in dict.fromkeys(headers):
+    headers = list(dict.fromkeys(headers))
+    texts = {_norm(cwd, p) for p in headers}
+    for path in headers:
         full = _norm(cwd, path)
         try:
             st = os.stat(full)
@@ -142,11 +176,13 @@ def record(
         if st.st_mtime_ns >= started_ns or st.st_ctime_ns >= started_ns:
             raise Uncacheable("header modified during compile")
         digest, uses_time = hashes.hash(full, st)
+        if full.endswith(PCH_SUFFIXES) and full[: full.rindex(".")] in texts:
+            uses_time = False  # a precompiled header names every builtin; its header's text says what it uses
         if uses_time and not allow_time_macros:
             raise Uncacheable("time macros")
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
-    probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now)
+    probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent))
     probes = [(to_logical(d), m, n) for d, m, n in probes]
     env = sorted((env_inputs or {}).items())
     return Entry(headers=rows, probes=probes, result=result_key_of(rows, env), env=env)
@@ -159,6 +195,7 @@ def _shadow_probes(
     system_dirs: set[str],
     source_dirs: Iterable[str],
     now_ns: int,
+    absent: list[str] = (),
 ) -> list[tuple[str, int | None, list[str]]]:
     order = [_norm(cwd, d) for d in search_dirs]
     system_prefixes = tuple(_norm(cwd, d) + os.sep for d in system_dirs)
@@ -175,6 +212,11 @@ def _shadow_probes(
             candidates.update(os.path.join(e, rel) for e in order[:j])
             if not is_system:
                 candidates.update(os.path.join(i, rel) for i in includers)
+    for path in absent:  # paths the family found absent: one appearing since is a race
+        full = _norm(cwd, path)
+        if os.path.lexists(full):
+            raise Uncacheable("file appeared during compile")
+        candidates.add(full)
     nearest: dict[str, str] = {}  # directory -> itself or its nearest existing ancestor
 
     def nearest_dir(p: str) -> str:

@@ -6,13 +6,17 @@ import subprocess
 from collections.abc import Mapping
 
 
-def run_tool(command: list[str], cwd: str, env: Mapping[str, str], umask: int | None = None) -> tuple[int, bytes, bytes]:
+def run_tool(command: list[str], cwd: str, env: Mapping[str, str], umask: int | None = None,
+             timeout: float | None = None) -> tuple[int, bytes, bytes]:
     """Run command, capturing its output so that it can be stored and replayed.
 
-    stdin is closed: a cacheable run never reads it (reading stdin is a passthrough)."""
+    stdin is closed: a cacheable run never reads it (reading stdin is a passthrough).
+    A timeout is for questions asked of a tool (probes), never for a compile."""
     try:
         proc = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, check=False,
-                              stdin=subprocess.DEVNULL, umask=-1 if umask is None else umask)
+                              stdin=subprocess.DEVNULL, umask=-1 if umask is None else umask, timeout=timeout)
     except OSError as exc:
         return 127, b"", f"zccache: cannot run {command[0]!r}: {exc.strerror}\n".encode()
+    except subprocess.TimeoutExpired:
+        return 124, b"", f"zccache: {command[0]!r} did not answer in {timeout} s\n".encode()
     return proc.returncode, proc.stdout, proc.stderr

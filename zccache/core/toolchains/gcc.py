@@ -15,12 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from zccache.core.config import env_flag
-from zccache.core.hashing import Hasher, stat_sig
+from zccache.core.hashing import Hasher, hash_file, stat_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunResult, SearchPath
+from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool
+from zccache.core.toolchains.compiler_probe import known_kind, probe
+from zccache.core.toolchains.gcc_inputs import PCH_SUFFIXES, profile_files, unlisted_inputs
 
 NAME = "gcc"
+_PCH_PRAGMA = re.compile(rb'^#pragma GCC pch_preprocess "([^"]+)"', re.M)
 _COMPILER = re.compile(r"^(?:.*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(?:-\d+(?:\.\d+)*)?$")
 
 # Options whose value is the next argument when not attached ("-I dir" / "-Idir").
@@ -45,12 +49,19 @@ _CACHEABLE_LANGS = {"c", "c++", "objective-c", "objective-c++", "assembler-with-
 # Options that make the compiler write files we do not know how to name, read
 # files we do not hash, or otherwise put the result out of our reach.
 _PASSTHROUGH_PREFIXES = (
-    "-save-temps", "-fdump-", "-fprofile-generate", "-fprofile-use", "-fauto-profile",
-    "-fcallgraph-info", "-fplugin", "-specs", "-fsanitize-blacklist", "-fsanitize-ignorelist",
-    "-ftime-trace", "-fmodules", "-fmodule-", "-MJ", "-fprofile-instr-", "-fcoverage-mapping",
-    "--serialize-diagnostics", "-fopt-info", "-frepo", "-include-pch", "-emit-pch", "-Xclang",
-    "-fcreate-profile", "-fbranch-probabilities", "-fprofile-dir", "-fdebug-types-section-dir",
+    "-save-temps", "-fdump-", "-fcallgraph-info", "-fplugin", "-specs", "-fsanitize-blacklist",
+    "-fsanitize-ignorelist", "-ftime-trace", "-fmodules", "-fmodule-", "-MJ", "-fcoverage-mapping",
+    "--serialize-diagnostics", "-fopt-info", "-frepo", "-emit-pch", "-fcreate-profile",
+    "-fdebug-types-section-dir", "-fcs-profile-generate", "-fprofile-list", "-fprofile-remapping-file",
 )
+# Profile feedback: the data files are hashed into the key (gcc_inputs.profile_files).
+_PROFILE_USE = ("-fprofile-use", "-fprofile-instr-use", "-fprofile-sample-use", "-fauto-profile",
+                "-fbranch-probabilities")
+# Instrumented objects embed the path their counters are written to.
+_PROFILE_GENERATE = ("-fprofile-generate", "-fprofile-instr-generate")
+# What -Xclang may pass to clang's front end in a compile we cache (CMake's clang PCH
+# rules use the first two); anything else is passed through.
+_XCLANG_OK = {"-include-pch", "-include", "-fno-pch-timestamp", "-fcolor-diagnostics", "-fno-color-diagnostics"}
 _PASSTHROUGH_EXACT = {"-E", "-M", "-MM", "-MG", "-###", "-v", "-B", "-Xpreprocessor", "-Xassembler",
                       "-aux-info", "-fprofile-values", "-fprofile-update", "-pipe-output", "--help",
                       "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "-fsyntax-only"}
@@ -84,6 +95,10 @@ class Parsed:
     stack_usage: bool
     search_args: list[str] = field(default_factory=list)
     prefix_maps: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, old, new)
+    includes: list[str] = field(default_factory=list)  # -include files, in order
+    include_pchs: list[str] = field(default_factory=list)  # clang's -include-pch files
+    profile_use: str | None = None  # feedback path given ('' for none); None: no profile use
+    profile_dir: str | None = None  # -fprofile-dir=
 
 
 @dataclass
@@ -104,7 +119,17 @@ class GccFamily:
 
     def describe_tool(self, tool: str, env: Mapping[str, str]) -> bytes:
         rc, out, err = run_tool([tool, "-v"], os.getcwd(), env)
-        return b"%d\0%s\0%s" % (rc, out, err)
+        found = probe(tool, env)
+        return b"%d\0%s\0%s\0%s\0%s" % (rc, out, err, found.kind.encode(), found.macros)
+
+    def tool_programs(self, tool: str, env: Mapping[str, str]) -> list[str]:
+        """The compiler proper and assembler behind the driver (or the wrapper)."""
+        return list(probe(tool, env).programs)
+
+    def unlisted_inputs(self, inv: Invocation, headers: list[str], dirs: SearchPath,
+                        hashes: FileHashes) -> tuple[list[str], list[str]]:
+        d: Details = inv.details
+        return unlisted_inputs(inv.cwd, d.source, headers, d.parsed.includes, d.parsed.include_pchs, dirs, hashes)
 
     # -- running -------------------------------------------------------------------------
 
@@ -143,8 +168,23 @@ class GccFamily:
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
     def preprocess(self, inv: Invocation) -> RunResult:
+        """The text to key on. gcc's -E reads a header's text even where the compile
+        takes its .gch: with -fpch-preprocess it names the .gch instead, whose content
+        then joins the text, as do clang's precompiled files."""
         d: Details = inv.details
-        rc, out, err = run_tool([inv.tool, *_without_outputs(d.parsed.args), "-E"], inv.cwd, inv.env)
+        gcc_kind = probe(inv.tool, inv.env).kind == "gcc"
+        command = [inv.tool, *_without_outputs(d.parsed.args), "-E", *(["-fpch-preprocess"] if gcc_kind else [])]
+        rc, out, err = run_tool(command, inv.cwd, inv.env)
+        if rc != 0:
+            return RunResult(rc, out, err)
+        used = [m.decode("utf-8", "surrogateescape") for m in _PCH_PRAGMA.findall(out)]
+        pchs = [*used, *d.parsed.include_pchs, *(i + s for i in d.parsed.includes for s in PCH_SUFFIXES)]
+        for path in pchs:
+            full = os.path.join(inv.cwd, path)
+            if os.path.isfile(full):
+                out += b"\0zccache-pch\0" + path.encode("utf-8", "surrogateescape") + b"\0" + hash_file(full).encode()
+            elif os.path.isdir(full):
+                return RunResult(1, b"", b"precompiled header directory")
         return RunResult(rc, out, err)
 
     def search_dirs(self, inv: Invocation, memo: Memo) -> SearchPath:
@@ -177,9 +217,18 @@ FAMILY = GccFamily()
 
 @hookimpl
 def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
-    if not _COMPILER.match(os.path.basename(argv[0])):
+    """gcc, clang and their cross and versioned names are known by name; any other
+    tool is asked what it is (compiler_probe), once, and only when its command line
+    is a compile we would cache: running an unknown tool with probe arguments is not
+    done for commands that could never be served."""
+    found = classify(argv, cwd, env)
+    if _COMPILER.match(os.path.basename(argv[0])):
+        return found
+    if isinstance(found, Passthrough):
+        return found if known_kind(argv[0]) in ("gcc", "clang") else None
+    if probe(argv[0], env).kind not in ("gcc", "clang"):
         return None
-    return classify(argv, cwd, env)
+    return found
 
 
 def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Batch | Passthrough:
@@ -244,6 +293,9 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
     if p.profile_arcs or p.coverage or (p.split_dwarf and p.debug):
         # the object embeds its own (.gcda / .dwo) path
         key_args.append("zccache:object-path=" + os.path.normpath(os.path.join(cwd, output)))
+    key_files = []
+    if p.profile_use is not None:
+        key_files = profile_files(cwd, output, p.profile_use, p.profile_dir)
     hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
     key_env = {k: env[k] for k in _KEY_ENV if k in env}
     return Invocation(
@@ -261,6 +313,7 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")),
         path_map=path_map,
         relocatable=frozenset({"depfile"}) if path_map else frozenset(),
+        key_files=key_files,
         details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile),
     )
 
@@ -273,6 +326,12 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     lang: str | None = None
     search: list[str] = []
     maps: list[tuple[str, str, str]] = []
+    includes: list[str] = []
+    include_pchs: list[str] = []
+    xclang_arg: str | None = None
+    wp_dep = explicit_dep = False
+    profile_use: str | None = None
+    profile_dir: str | None = None
     others = 0
     i = 0
     while i < len(args):
@@ -290,8 +349,35 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                     break
         if opt in _PASSTHROUGH_EXACT or a in _PASSTHROUGH_EXACT or a.startswith(_PASSTHROUGH_PREFIXES):
             return Passthrough(_reason(opt))
-        if a.startswith("-Wp,") and ("-M" in a or "-d" in a):
-            return Passthrough("-Wp dependency output")
+        if a == "-Xclang":
+            if xclang_arg is not None:
+                (include_pchs if xclang_arg == "-include-pch" else includes).append(value)
+                xclang_arg = None
+            elif value in ("-include-pch", "-include"):
+                xclang_arg = value
+            elif value not in _XCLANG_OK:
+                return Passthrough("unsupported option -Xclang " + value.split("=")[0])
+        elif xclang_arg is not None:
+            return Passthrough("-Xclang " + xclang_arg + " without its value")
+        if a.startswith("-Wp,"):
+            parts = a[4:].split(",")
+            if parts[0] in ("-MD", "-MMD") and len(parts) == 2 and parts[1]:
+                if wp_dep:
+                    return Passthrough("-Wp dependency output given twice")
+                wp_dep = True
+                md, mmd = md or parts[0] == "-MD", mmd or parts[0] == "-MMD"
+                depfile = parts[1]
+            elif any(part.startswith(("-M", "-d")) for part in parts):
+                return Passthrough("-Wp dependency output")
+        if a.startswith(_PROFILE_USE):
+            option, eq, path = a.partition("=")
+            if option not in _PROFILE_USE:
+                return Passthrough(_reason(a))
+            profile_use = path if eq else (profile_use or "")
+        elif a.startswith(_PROFILE_GENERATE):
+            arcs = True
+        elif a.startswith("-fprofile-dir="):
+            profile_dir = a.partition("=")[2]
         if a.startswith("-Wa,") and any(x.startswith(("-a", "--MD", "-M")) for x in a[4:].split(",")):
             return Passthrough("assembler listing output")
         if a.startswith("-d") and opt == a and value is None:
@@ -305,6 +391,11 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
             lang = None if value == "none" else value
         elif opt == "-MF":
             depfile = value
+            explicit_dep = True
+        elif a == "-include":
+            includes.append(value)
+        elif a == "-include-pch":
+            include_pchs.append(value)
         elif opt in ("-MT", "-MQ"):
             dep_target = True
         elif a in ("-c", "-S"):
@@ -312,9 +403,9 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                 return Passthrough("both -c and -S")
             mode = a
         elif a == "-MD":
-            md = True
+            md = explicit_dep = True
         elif a == "-MMD":
-            mmd = True
+            mmd = explicit_dep = True
         elif a == "-gsplit-dwarf":
             split = True
         elif level:
@@ -345,6 +436,10 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
             i += 2
         else:
             i += 1
+    if xclang_arg is not None:
+        return Passthrough("-Xclang " + xclang_arg + " without its value")
+    if wp_dep and explicit_dep:
+        return Passthrough("-Wp,-MD with -MD, -MMD or -MF")
     if mode is None:
         return Passthrough("not compiling (linking or other)")
     if others:
@@ -353,7 +448,8 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
         return Passthrough("no source file")
     return Parsed(args=list(args), sources=sources, output=output, mode=mode, depfile=depfile, md=md, mmd=mmd,
                   dep_target_given=dep_target, debug=debug, split_dwarf=split, coverage=coverage,
-                  profile_arcs=arcs, stack_usage=stack, search_args=search, prefix_maps=maps)
+                  profile_arcs=arcs, stack_usage=stack, search_args=search, prefix_maps=maps, includes=includes,
+                  include_pchs=include_pchs, profile_use=profile_use, profile_dir=profile_dir)
 
 
 def _is_longer_option(arg: str) -> bool:
@@ -417,6 +513,8 @@ def _key_args(args: list[str], path_map: list[tuple[str, str]] | None = None) ->
             continue
         if (a.startswith("-o") and not a.startswith("-o-") and len(a) > 2) or (a.startswith("-MF") and len(a) > 3):
             continue
+        if a.startswith(("-Wp,-MD,", "-Wp,-MMD,")):
+            a = a[: a.index(",", 4)]  # the depfile's name is an output's
         if path_map:
             if a in _PATH_OPTIONS:
                 value_of = a
@@ -447,6 +545,8 @@ def _without_outputs(args: list[str]) -> list[str]:
         if a in ("-c", "-S", "-MD", "-MMD", "-MP", "--coverage", "-ftest-coverage", "-fstack-usage", "-gsplit-dwarf"):
             continue
         if (a.startswith("-o") and len(a) > 2) or (a[:3] in ("-MF", "-MT", "-MQ") and len(a) > 3):
+            continue
+        if a.startswith(("-Wp,-MD,", "-Wp,-MMD,")):
             continue
         out.append(a)
     return out

@@ -1,0 +1,109 @@
+"""Asking a compiler what it is, instead of trusting its file name.
+
+Builds name their compilers anything: mpicc, conda's x86_64-conda-linux-gnu-cc, Nix
+and distribution wrappers, a two-line shell script that ``exec``s gcc. A tool is a
+gcc-like compiler when it preprocesses an empty C input and predefines
+``__GNUC__`` (clang does too, and adds ``__clang__``). The answer is memoised under
+the tool's path and settled stat signature, so a wrapper that is edited is asked
+again.
+
+The probe also names the programs the driver runs for a compile (``cc1``, ``as``,
+clang's own ``-cc1``): a wrapper script's bytes do not change when the compiler
+behind it is upgraded, so the engine checks those programs' stat signatures too.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from zccache.core.hashing import StatSig, trusted_sig
+from zccache.core.process import run_tool
+
+PROBE_SECONDS = 30.0  # a tool that does not answer an empty preprocess in this time is not served
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: str  # "gcc", "clang", "emscripten", or "" for a tool that is not a gcc-like compiler
+    macros: bytes  # what it predefines for an empty C input: part of its identity
+    programs: tuple[str, ...]  # absolute paths of the programs a compile runs
+
+
+_memo: dict[tuple[str, StatSig], Probe] = {}
+_lock = threading.Lock()
+
+
+def probe(tool: str, env: Mapping[str, str]) -> Probe:
+    """What tool is; asked once per (path, settled stat signature) in this process."""
+    try:
+        sig = trusted_sig(os.stat(tool))
+    except OSError:
+        return Probe("", b"", ())
+    if sig is not None:
+        with _lock:
+            known = _memo.get((tool, sig))
+        if known is not None:
+            return known
+    found = _ask(tool, env)
+    if sig is not None:
+        with _lock:
+            if len(_memo) > 256:
+                _memo.clear()
+            _memo[(tool, sig)] = found
+    return found
+
+
+def known_kind(tool: str) -> str | None:
+    """The kind memoised for tool, without running it (None: never asked, or changed)."""
+    try:
+        sig = trusted_sig(os.stat(tool))
+    except OSError:
+        return None
+    with _lock:
+        known = _memo.get((tool, sig)) if sig is not None else None
+    return known.kind if known is not None else None
+
+
+def _ask(tool: str, env: Mapping[str, str]) -> Probe:
+    cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
+    rc, out, _ = run_tool([tool, "-E", "-dM", "-x", "c", os.devnull], cwd, env, timeout=PROBE_SECONDS)
+    if rc != 0 or b"#define __GNUC__ " not in out:
+        return Probe("", b"", ())
+    if b"#define __EMSCRIPTEN__ " in out:
+        kind = "emscripten"
+    elif b"#define __clang__ " in out:
+        kind = "clang"
+    else:
+        kind = "gcc"
+    programs: list[str] = []
+    for lang in ("c", "c++"):
+        rc, _, err = run_tool([tool, "-###", "-x", lang, "-c", os.devnull, "-o", os.devnull], cwd, env,
+                              timeout=PROBE_SECONDS)
+        if rc == 0:
+            programs.extend(_programs(err.decode("utf-8", "surrogateescape"), env.get("PATH", os.defpath)))
+    macros = b"\n".join(sorted(out.splitlines()))
+    return Probe(kind, macros, tuple(dict.fromkeys(programs)))
+
+
+def _programs(listing: str, path: str) -> list[str]:
+    """The first word of each command ``-###`` prints (a line that starts with a
+    space), made absolute: gcc names ``as`` bare and leaves it to PATH."""
+    found = []
+    for line in listing.splitlines():
+        if not line.startswith(" "):
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            continue
+        if not words:
+            continue
+        program = words[0] if os.path.isabs(words[0]) else shutil.which(words[0], path=path)
+        if program:
+            found.append(os.path.realpath(program))
+    return found
