@@ -36,6 +36,8 @@ class Zc:
 
     cache_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    cc: str = "gcc"  # the C and C++ compilers a test drives (tests run for gcc and clang)
+    cxx: str = "g++"
 
     def run(self, *args: str, cwd: Path | str, env: dict[str, str] | None = None, stdin=None) -> subprocess.CompletedProcess:
         assert ZCCACHE, "the zccache command is not installed in this environment"
@@ -65,6 +67,25 @@ def zc(request, tmp_path: Path):
     yield z
     subprocess.run([ZCCACHE, "stop"], env=z.env, capture_output=True, timeout=60)
     shutil.rmtree(runtime, ignore_errors=True)
+
+
+def need(tool: str, package: str) -> str:
+    """The tool's path. Missing: CI installs it (.ci/run), so there it is a failure;
+    on a developer's machine the test is skipped and says what to install."""
+    found = shutil.which(tool)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed (.ci/run installs {package})")
+        pytest.skip(f"{tool} is not installed: apt-get install {package}")
+    return found
+
+
+def compiler_pair(family: str) -> tuple[str, str]:
+    """(C compiler, C++ compiler) of a family, skipped where clang is not installed."""
+    if family == "clang":
+        need("clang", "clang")
+        return "clang", "clang++"
+    return "gcc", "g++"
 
 
 def write(path: Path, text: str) -> Path:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class Probe:
     kind: str  # "gcc", "clang", "emscripten", or "" for a tool that is not a gcc-like compiler
     macros: bytes  # what it predefines for an empty C input: part of its identity
     programs: tuple[str, ...]  # absolute paths of the programs a compile runs
+    # __DATE__/__TIME__ follow SOURCE_DATE_EPOCH (gcc 7+, clang 16+): only then does
+    # setting it make a source that uses them reproducible, and so cacheable
+    source_date_epoch: bool = False
 
 
 _memo: dict[tuple[str, StatSig], Probe] = {}
@@ -87,7 +91,17 @@ def _ask(tool: str, env: Mapping[str, str]) -> Probe:
         if rc == 0:
             programs.extend(_programs(err.decode("utf-8", "surrogateescape"), env.get("PATH", os.defpath)))
     macros = b"\n".join(sorted(out.splitlines()))
-    return Probe(kind, macros, tuple(dict.fromkeys(programs)))
+    return Probe(kind, macros, tuple(dict.fromkeys(programs)), _honours_source_date_epoch(tool, cwd, env))
+
+
+def _honours_source_date_epoch(tool: str, cwd: str, env: Mapping[str, str]) -> bool:
+    with tempfile.TemporaryDirectory(prefix="zccache-probe-") as tmp:
+        source = os.path.join(tmp, "date.c")
+        with open(source, "w") as f:
+            f.write("__DATE__ __TIME__\n")
+        rc, out, _ = run_tool([tool, "-E", "-P", source], cwd, {**env, "SOURCE_DATE_EPOCH": "86400"},
+                              timeout=PROBE_SECONDS)
+    return rc == 0 and b'"Jan  2 1970" "00:00:00"' in out
 
 
 def _programs(listing: str, path: str) -> list[str]:

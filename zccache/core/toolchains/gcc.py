@@ -310,7 +310,7 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         key_env=key_env,
         hash_cwd=(p.debug and hash_dir) or p.coverage or p.profile_arcs,
         can_preprocess=True,
-        time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")),
+        time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")) and probe(tool, env).source_date_epoch,
         path_map=path_map,
         relocatable=frozenset({"depfile"}) if path_map else frozenset(),
         key_files=key_files,
