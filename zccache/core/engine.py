@@ -243,7 +243,7 @@ class Engine:
                 result_key_of=lambda rows, env: keys.result_key(k.direct, rows, env),
             )
             self._store_result(inv, store, entry.result, run)
-            old = [e for e in k.manifest.get("entries", []) if isinstance(e, list) and len(e) == 3 and e[2] != entry.result]
+            old = [e for e in k.manifest.get("entries", []) if isinstance(e, list) and len(e) >= 3 and e[2] != entry.result]
             store.set("m:" + k.direct, {"entries": [entry.to_wire(), *old[: MAX_ENTRIES - 1]]})
             return entry.result, "direct"
         if not inv.can_preprocess:
