@@ -335,3 +335,32 @@ def test_clang_profile_use_keys_on_the_profdata(zc, tmp_path, option):
     profile("more", "arguments", "change", "the", "counts")
     compile_checked(zc, tmp_path, "clang", args, ["t.o"])
     assert counts(zc) == (2, 1)
+
+
+# -- other files named on the command line (ccache: sanitize_ignorelist.bash) ---------------
+
+
+def test_sanitizer_ignorelist_is_in_the_key(zc, tmp_path):
+    """clang reads the list by name (gcc 12 has no such lists)."""
+    cc = need("clang", "clang")
+    write(tmp_path / "a.c", "int f(int *p) { return *p; }\nint g(int *p) { return *p + 1; }\n")
+    write(tmp_path / "ignore.txt", "fun:f\n")
+    args = ["-fsanitize=address", "-fsanitize-ignorelist=ignore.txt", "-c", "a.c", "-o", "a.o"]
+    for _ in range(2):
+        compile_checked(zc, tmp_path, cc, args, ["a.o"])
+    assert counts(zc) == (1, 1)
+    write(tmp_path / "ignore.txt", "fun:g\n")
+    compile_checked(zc, tmp_path, cc, args, ["a.o"])
+    assert counts(zc) == (2, 1)
+
+
+@pytest.mark.parametrize("option", ["-ivfsoverlay", "-fthinlto-index=x.thinlto.bc"])
+def test_options_reading_files_out_of_reach_are_passed_through(zc, tmp_path, option):
+    need("clang", "clang")
+    write(tmp_path / "a.c", "int a;\n")
+    args = [option, "overlay.yaml"] if option == "-ivfsoverlay" else [option]
+    done = zc.run("clang", *args, "-c", "a.c", "-o", "a.o", cwd=tmp_path)
+    plain = zc.plain("clang", *args, "-c", "a.c", "-o", "a.o", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (plain.returncode, plain.stderr)
+    stats = zc.stats()
+    assert stats["hits"] == stats["misses"] == 0 and stats["uncacheable_total"] == 1

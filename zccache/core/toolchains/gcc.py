@@ -49,11 +49,17 @@ _CACHEABLE_LANGS = {"c", "c++", "objective-c", "objective-c++", "assembler-with-
 # Options that make the compiler write files we do not know how to name, read
 # files we do not hash, or otherwise put the result out of our reach.
 _PASSTHROUGH_PREFIXES = (
-    "-save-temps", "-fdump-", "-fcallgraph-info", "-fplugin", "-specs", "-fsanitize-blacklist",
-    "-fsanitize-ignorelist", "-ftime-trace", "-fmodules", "-fmodule-", "-MJ", "-fcoverage-mapping",
-    "--serialize-diagnostics", "-fopt-info", "-frepo", "-emit-pch", "-fcreate-profile",
-    "-fdebug-types-section-dir", "-fcs-profile-generate", "-fprofile-list", "-fprofile-remapping-file",
+    "-save-temps", "-fdump-", "-fcallgraph-info", "-fplugin", "-specs", "-ftime-trace", "-fmodules",
+    "-fmodule-", "-MJ", "-fcoverage-mapping", "--serialize-diagnostics", "-fopt-info", "-frepo", "-emit-pch",
+    "-fcreate-profile", "-fdebug-types-section-dir", "-fcs-profile-generate", "-fprofile-list",
+    "-fprofile-remapping-file", "-fthinlto-index", "-ivfsoverlay", "-fsanitize-coverage-allowlist",
+    "-fsanitize-coverage-ignorelist", "-fsanitize-coverage-whitelist", "-fsanitize-coverage-blacklist",
+    "-fsave-optimization-record", "-foptimization-record-file", "-fdiagnostics-format=sarif-file",
+    "-fdiagnostics-add-output", "-fembed-offload-object",
 )
+# Options naming a file the compiler reads by that name (never in a depfile): the
+# file's content, or its absence, joins the key.
+_KEY_FILE_OPTIONS = ("-fsanitize-ignorelist=", "-fsanitize-blacklist=")
 # Profile feedback: the data files are hashed into the key (gcc_inputs.profile_files).
 _PROFILE_USE = ("-fprofile-use", "-fprofile-instr-use", "-fprofile-sample-use", "-fauto-profile",
                 "-fbranch-probabilities")
@@ -99,6 +105,7 @@ class Parsed:
     include_pchs: list[str] = field(default_factory=list)  # clang's -include-pch files
     profile_use: str | None = None  # feedback path given ('' for none); None: no profile use
     profile_dir: str | None = None  # -fprofile-dir=
+    read_files: list[str] = field(default_factory=list)  # files named by _KEY_FILE_OPTIONS
 
 
 @dataclass
@@ -293,9 +300,9 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
     if p.profile_arcs or p.coverage or (p.split_dwarf and p.debug):
         # the object embeds its own (.gcda / .dwo) path
         key_args.append("zccache:object-path=" + os.path.normpath(os.path.join(cwd, output)))
-    key_files = []
+    key_files = [os.path.normpath(os.path.join(cwd, f)) for f in p.read_files]
     if p.profile_use is not None:
-        key_files = profile_files(cwd, output, p.profile_use, p.profile_dir)
+        key_files += profile_files(cwd, output, p.profile_use, p.profile_dir)
     hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
     key_env = {k: env[k] for k in _KEY_ENV if k in env}
     return Invocation(
@@ -332,6 +339,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     wp_dep = explicit_dep = False
     profile_use: str | None = None
     profile_dir: str | None = None
+    read_files: list[str] = []
     others = 0
     i = 0
     while i < len(args):
@@ -378,6 +386,8 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
             arcs = True
         elif a.startswith("-fprofile-dir="):
             profile_dir = a.partition("=")[2]
+        elif a.startswith(_KEY_FILE_OPTIONS):
+            read_files.append(a.partition("=")[2])
         if a.startswith("-Wa,") and any(x.startswith(("-a", "--MD", "-M")) for x in a[4:].split(",")):
             return Passthrough("assembler listing output")
         if a.startswith("-d") and opt == a and value is None:
@@ -449,7 +459,8 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     return Parsed(args=list(args), sources=sources, output=output, mode=mode, depfile=depfile, md=md, mmd=mmd,
                   dep_target_given=dep_target, debug=debug, split_dwarf=split, coverage=coverage,
                   profile_arcs=arcs, stack_usage=stack, search_args=search, prefix_maps=maps, includes=includes,
-                  include_pchs=include_pchs, profile_use=profile_use, profile_dir=profile_dir)
+                  include_pchs=include_pchs, profile_use=profile_use, profile_dir=profile_dir,
+                  read_files=read_files)
 
 
 def _is_longer_option(arg: str) -> bool:
