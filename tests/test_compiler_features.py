@@ -364,3 +364,63 @@ def test_options_reading_files_out_of_reach_are_passed_through(zc, tmp_path, opt
     assert (done.returncode, done.stderr) == (plain.returncode, plain.stderr)
     stats = zc.stats()
     assert stats["hits"] == stats["misses"] == 0 and stats["uncacheable_total"] == 1
+
+
+# -- outputs that are no files, and inputs no depfile lists (ccache: base.bash) ----------------
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_dev_null_outputs_are_left_alone(zc, tmp_path, family):
+    """-o /dev/null passes through; -MF /dev/null (autoconf's) is cached with its
+    headers found by a scan of their own, so a header edit still misses. /dev/null
+    stays the device it was."""
+    cc, _ = compiler_pair(family)
+    write(tmp_path / "h.h", "#define H 1\n")
+    write(tmp_path / "a.c", '#include "h.h"\nint x = H;\n')
+    device = Path("/dev/null").stat()
+    for _ in range(2):
+        assert zc.run(cc, "-c", "a.c", "-o", "/dev/null", cwd=tmp_path).returncode == 0
+        compile_checked(zc, tmp_path, cc, ["-MD", "-MF", "/dev/null", "-c", "a.c", "-o", "a.o"], ["a.o"])
+    assert counts(zc) == (1, 1)
+    assert zc.stats()["uncacheable"] == {"output is not a regular file": 2}
+    write(tmp_path / "h.h", "#define H 2\n")
+    compile_checked(zc, tmp_path, cc, ["-MD", "-MF", "/dev/null", "-c", "a.c", "-o", "a.o"], ["a.o"])
+    assert data_of(tmp_path / "a.o") == b"02000000"
+    after = Path("/dev/null").stat()
+    assert (after.st_mode, after.st_rdev, after.st_ino) == (device.st_mode, device.st_rdev, device.st_ino)
+
+
+@pytest.mark.parametrize("where", ["source", "header"])
+def test_incbin_is_passed_through(zc, tmp_path, where):
+    write(tmp_path / "blob.bin", "AAAA")
+    directive = 'asm(".section .rodata\\n.incbin \\"blob.bin\\"\\n.previous");\n'
+    if where == "header":
+        write(tmp_path / "blob.h", directive)
+        write(tmp_path / "a.c", '#include "blob.h"\nint x;\n')
+    else:
+        write(tmp_path / "a.c", directive + "int x;\n")
+    for _ in range(2):
+        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
+    assert zc.stats()["uncacheable"] == {"'.incbin' directive": 2}
+
+
+def test_march_native_is_cached(zc, tmp_path):
+    write(tmp_path / "a.c", "int f(int *v, int n) { int s = 0; for (int i = 0; i < n; i++) s += v[i]; return s; }\n")
+    for _ in range(2):
+        compile_checked(zc, tmp_path, "gcc", ["-O3", "-march=native", "-c", "a.c", "-o", "a.o"], ["a.o"])
+    assert counts(zc) == (1, 1)
+
+
+def test_extra_files_join_the_key(zc, tmp_path):
+    """ZCCACHE_EXTRAFILES (ccache's extra_files_to_hash): files a wrapper or a plugin
+    reads that the compiler cannot name."""
+    write(tmp_path / "a.c", "int a;\n")
+    write(tmp_path / "flags.txt", "one\n")
+    env = {"ZCCACHE_EXTRAFILES": f"flags.txt:{tmp_path / 'absent.txt'}"}
+    for _ in range(2):
+        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
+    write(tmp_path / "flags.txt", "two\n")
+    compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
+    write(tmp_path / "absent.txt", "here now\n")
+    compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
+    assert counts(zc) == (3, 1)

@@ -22,7 +22,7 @@ from zccache.core import keys
 from zccache.core.config import Config
 from zccache.core.hashing import trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
-from zccache.core.manifest import Entry, FileHashes, Uncacheable, matches, record
+from zccache.core.manifest import INCBIN, Entry, FileHashes, Uncacheable, matches, record
 from zccache.core.store import Store
 
 MAX_ENTRIES = 16  # manifest entries kept per direct key, newest first
@@ -91,8 +91,8 @@ class Engine:
             found = self._lookup(inv, store)
         except _TimeMacros:
             return self._plain(inv, "time macros", started)
-        except _Unreadable:
-            return self._plain(inv, "source unreadable", started)
+        except _Unreadable as exc:
+            return self._plain(inv, str(exc) or "source unreadable", started)
         except Exception as exc:  # StoreError, OSError ...: the cache must never fail a build
             self._warn_once(f"cache lookup failed ({_one_line(exc)}); compiling without cache")
             return self._plain(inv, "cache error", started)
@@ -112,6 +112,8 @@ class Engine:
                 raise _Unreadable() from None
             if uses_time and not self._time_ok(inv):
                 raise _TimeMacros()
+            if self.hashes.includes_binary(os.path.join(inv.cwd, src)):
+                raise _Unreadable(INCBIN)
             source_hashes.append(digest)
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
         for path in inv.key_files:

@@ -23,6 +23,7 @@ from zccache.core.hashing import StatSig, hash_bytes, is_settled, stat_sig, trus
 
 TIME_MACROS = (b"__DATE__", b"__TIME__", b"__TIMESTAMP__")
 PCH_SUFFIXES = (".gch", ".pch")
+INCBIN = "'.incbin' directive"
 
 
 class Uncacheable(Exception):
@@ -95,7 +96,7 @@ class FileHashes:
     appears later, which no dependency file lists)."""
 
     def __init__(self) -> None:
-        self._memo: dict[str, tuple[StatSig, str, bool, tuple[tuple[str, str], ...]]] = {}
+        self._memo: dict[str, tuple[StatSig, str, bool, tuple[tuple[str, str], ...], bool]] = {}
 
     def hash(self, path: str, st: os.stat_result | None = None) -> tuple[str, bool]:
         """(content hash, uses a time macro) of path, re-read only when it changed."""
@@ -106,6 +107,11 @@ class FileHashes:
         """(form, name) for each ``__has_include``/``__has_include_next`` in path:
         form is '"' or '<', or '?' for a computed (macro) argument."""
         return self._scan(path, st)[3]
+
+    def includes_binary(self, path: str, st: os.stat_result | None = None) -> bool:
+        """True when path has an assembler ``.incbin``: it reads a file by name that
+        no dependency file lists (ccache refuses these too)."""
+        return self._scan(path, st)[4]
 
     def _scan(self, path: str, st: os.stat_result | None):
         if st is None:
@@ -119,7 +125,7 @@ class FileHashes:
         digest = hash_bytes(data)
         uses_time = any(m in data for m in TIME_MACROS)
         tested = _has_include_names(data) if b"__has_include" in data else ()
-        found = self._memo[path] = (sig, digest, uses_time, tested)
+        found = self._memo[path] = (sig, digest, uses_time, tested, b".incbin" in data)
         return found
 
 
@@ -180,6 +186,8 @@ def record(
             uses_time = False  # a precompiled header names every builtin; its header's text says what it uses
         if uses_time and not allow_time_macros:
             raise Uncacheable("time macros")
+        if hashes.includes_binary(full, st) and not full.endswith(PCH_SUFFIXES):
+            raise Uncacheable(INCBIN)
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
     probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent))

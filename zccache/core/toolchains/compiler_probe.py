@@ -73,6 +73,31 @@ def known_kind(tool: str) -> str | None:
     return known.kind if known is not None else None
 
 
+_native: dict[tuple, str] = {}
+
+
+def native_flags(tool: str, flags: list[str], env: Mapping[str, str]) -> str:
+    """What -march=native (and -mcpu, -mtune) mean on this machine: the commands the
+    driver would run, which name the processor and its features. An object built
+    for this machine's processor is then never served to another's."""
+    try:
+        key = (tool, trusted_sig(os.stat(tool)), tuple(flags))
+    except OSError:
+        return ""
+    with _lock:
+        known = _native.get(key) if key[1] is not None else None
+    if known is not None:
+        return known
+    cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
+    rc, _, err = run_tool([tool, *flags, "-###", "-E", "-x", "c", os.devnull], cwd, env, timeout=PROBE_SECONDS)
+    lines = [line for line in err.decode("utf-8", "surrogateescape").splitlines() if line.startswith(" ")]
+    found = f"{rc}\n" + "\n".join(lines)
+    if key[1] is not None:
+        with _lock:
+            _native[key] = found
+    return found
+
+
 def _ask(tool: str, env: Mapping[str, str]) -> Probe:
     cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
     rc, out, _ = run_tool([tool, "-E", "-dM", "-x", "c", os.devnull], cwd, env, timeout=PROBE_SECONDS)

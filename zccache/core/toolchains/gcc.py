@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool
-from zccache.core.toolchains.compiler_probe import known_kind, probe
+from zccache.core.toolchains.compiler_probe import known_kind, native_flags, probe
 from zccache.core.toolchains.gcc_inputs import PCH_SUFFIXES, profile_files, unlisted_inputs
 
 NAME = "gcc"
@@ -71,6 +72,7 @@ _XCLANG_OK = {"-include-pch", "-include", "-fno-pch-timestamp", "-fcolor-diagnos
 _PASSTHROUGH_EXACT = {"-E", "-M", "-MM", "-MG", "-###", "-v", "-B", "-Xpreprocessor", "-Xassembler",
                       "-aux-info", "-fprofile-values", "-fprofile-update", "-pipe-output", "--help",
                       "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "-fsyntax-only"}
+_NATIVE = ("-march=native", "-mcpu=native", "-mtune=native")
 # Environment the compiler reads; its value is part of the key.
 _KEY_ENV = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
             "GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG", "LANG", "LC_ALL", "LC_CTYPE",
@@ -115,7 +117,7 @@ class Details:
     parsed: Parsed
     lang: str
     source: str
-    dep_mode: str  # "own": we add -MD; "user-md": read the user's; "user-mmd": extra -M pass
+    dep_mode: str  # "own": we add -MD; "user-md": read the user's; "scan": an extra -M pass
     user_depfile: str | None
 
 
@@ -280,13 +282,18 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
     output = p.output if p.output is not None else stem_source + (".o" if p.mode == "-c" else ".s")
     if output == "-":
         return Passthrough("output to stdout", tool)
+    if _not_a_file(cwd, output):
+        return Passthrough("output is not a regular file", tool)
     stem = os.path.splitext(output)[0]
     outputs = {"object": output}
     dep_mode, user_depfile = "own", None
     if p.md or p.mmd:
         user_depfile = p.depfile if p.depfile is not None else stem + ".d"
-        outputs["depfile"] = user_depfile
-        dep_mode = "user-mmd" if p.mmd else "user-md"
+        if _not_a_file(cwd, user_depfile):  # -MF /dev/null (autoconf): nothing to restore, nothing to read
+            dep_mode = "scan"
+        else:
+            outputs["depfile"] = user_depfile
+            dep_mode = "scan" if p.mmd else "user-md"
     if p.coverage:
         outputs["gcno"] = stem + ".gcno"
     if p.split_dwarf and p.debug and p.mode == "-c":
@@ -300,7 +307,11 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
     if p.profile_arcs or p.coverage or (p.split_dwarf and p.debug):
         # the object embeds its own (.gcda / .dwo) path
         key_args.append("zccache:object-path=" + os.path.normpath(os.path.join(cwd, output)))
-    key_files = [os.path.normpath(os.path.join(cwd, f)) for f in p.read_files]
+    native = [a for a in p.args if a in _NATIVE]
+    if native:  # the flags -march=native stands for on this machine, as the driver expands them
+        key_args.append("zccache:native=" + native_flags(tool, native, env))
+    extra = [f for f in env.get("ZCCACHE_EXTRAFILES", "").split(os.pathsep) if f]
+    key_files = [os.path.normpath(os.path.join(cwd, f)) for f in [*p.read_files, *extra]]
     if p.profile_use is not None:
         key_files += profile_files(cwd, output, p.profile_use, p.profile_dir)
     hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
@@ -323,6 +334,15 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         key_files=key_files,
         details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile),
     )
+
+
+def _not_a_file(cwd: str, path: str) -> bool:
+    """True for an existing path that is no regular file (/dev/null, a fifo): a
+    compile may write there, a restore must never replace it."""
+    try:
+        return not stat.S_ISREG(os.stat(os.path.join(cwd, path)).st_mode)
+    except OSError:
+        return False
 
 
 def parse_args(args: list[str]) -> Parsed | Passthrough:
