@@ -424,3 +424,25 @@ def test_extra_files_join_the_key(zc, tmp_path):
     write(tmp_path / "absent.txt", "here now\n")
     compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
     assert counts(zc) == (3, 1)
+
+
+# -- prefix maps (ccache: debug_prefix_map.bash) ------------------------------------------------
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_file_prefix_map_shares_debug_builds_between_checkouts(zc, tmp_path, family):
+    """-g embeds the working directory; -ffile-prefix-map=$PWD=. takes it out, so two
+    checkouts share the object, and a hit is what the compiler makes in each."""
+    cc, _ = compiler_pair(family)
+    for name in ("one", "two"):
+        write(tmp_path / name / "inc" / "h.h", "#define H 3\n")
+        write(tmp_path / name / "a.c", '#include "inc/h.h"\nint f(void) { return H; }\n')
+    for name, expected in (("one", (1, 0)), ("two", (1, 1))):
+        cwd = tmp_path / name
+        compile_checked(zc, cwd, cc, ["-g", f"-ffile-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
+        assert counts(zc) == expected
+    # a debug map alone leaves __FILE__ naming the real path: the directory stays in the key
+    for name in ("one", "two"):
+        cwd = tmp_path / name
+        compile_checked(zc, cwd, cc, ["-g", f"-fdebug-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
+    assert counts(zc) == (3, 1)
