@@ -25,6 +25,7 @@ _COMMANDS = frozenset({
 })
 _OFF = ("0", "false", "no", "off")
 BACKPRESSURE_RETRIES = 400
+DAEMON_TIMEOUT = 10.0  # seconds of silence (no answer, no KeepAlive) before compiling without the daemon
 
 
 def main() -> int:
@@ -55,9 +56,15 @@ def main() -> int:
         request["t"], request["session_id"] = "Compile", session
     else:
         request["t"] = "CompileEphemeral"
+    silence = _seconds(env.get("ZCCACHE_DAEMON_TIMEOUT"), DAEMON_TIMEOUT)
     for _ in range(BACKPRESSURE_RETRIES):
         try:
-            reply = roundtrip(sock_path, request)
+            reply = roundtrip(sock_path, request, silence)
+        except TimeoutError:
+            # A daemon that sends nothing, not even a KeepAlive, is stopped, wedged or
+            # swapping: the build must not wait for it.
+            _write_all(2, f"zccache: the daemon sent nothing for {silence:g} s; compiling without it\n".encode())
+            os.execv(tool, [tool, *args[1:]])
         except (ConnectionRefusedError, FileNotFoundError):
             # No daemon, or the socket of a crashed one: start one and wait for it
             # (once), rather than paying for the whole engine in this process.
@@ -86,6 +93,14 @@ def main() -> int:
     return _in_process(args)
 
 
+def _seconds(text: str | None, default: float) -> float:
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def _in_process(args: list[str]) -> int:
     from zccache.core.cli import main as cli_main
 
@@ -111,7 +126,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def roundtrip(sock_path: str, request: dict, timeout: float | None = None):
-    """Send one request, read one answer (None when the daemon closed without one)."""
+    """Send one request, read one answer (None when the daemon closed without one).
+    KeepAlive frames before the answer are read past; timeout bounds each silence,
+    not the whole request (a long compile is not cut short)."""
     import _socket
 
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -120,15 +137,18 @@ def roundtrip(sock_path: str, request: dict, timeout: float | None = None):
             s.settimeout(timeout)
         s.connect(sock_path)
         s.sendall(frame(pack(request)))
-        payload = recv_frame(s)
+        while True:
+            payload = recv_frame(s)
+            if payload is None:
+                return None
+            try:
+                answer = unpack(payload)
+            except WireError:
+                return None
+            if not (isinstance(answer, dict) and answer.get("t") == "KeepAlive"):
+                return answer
     finally:
         s.close()
-    if payload is None:
-        return None
-    try:
-        return unpack(payload)
-    except WireError:
-        return None
 
 
 def _start_and_wait(sock_path: str, seconds: float = 3.0) -> bool:

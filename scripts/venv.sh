@@ -4,7 +4,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
-if [ ! -x "$VENV/bin/python" ] || [ "$ROOT/pyproject.toml" -nt "$VENV/.installed" ]; then
+stale=0
+for f in pyproject.toml setup.py c-launcher/zccache.c zccache_client.py; do
+  [ "$ROOT/$f" -nt "$VENV/.installed" ] && stale=1
+done
+if [ ! -x "$VENV/bin/python" ] || [ "$stale" = 1 ]; then
   echo "setting up $VENV (log: $VENV/install.log)" >&2
   "$PY" -m venv "$VENV"
   if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&

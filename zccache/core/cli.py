@@ -45,7 +45,7 @@ def _main(args: list[str]) -> int:
         return 2
     first = args[0]
     if first == "--version":
-        print(f"zccache {__version__} (pyzccache)")
+        print(version_text())
         return 0
     if first in ("-h", "--help") or first in BUILTIN_COMMANDS or first in PLUGIN_COMMANDS:
         return _command(args)
@@ -285,6 +285,19 @@ def _daemon_ask(kind: str, start: bool = False, **fields):
         return roundtrip(sock_path, {"t": kind, **fields}, timeout=600)
     except OSError:
         return None
+
+
+def version_text() -> str:
+    """Which launcher answered (the native one hands --version over with
+    ZCCACHE_LAUNCHER=native set) and which daemon serves this cache, if one runs."""
+    import zccache_client
+
+    launcher = "native" if os.environ.get("ZCCACHE_LAUNCHER") == "native" else "python"
+    directory, sock_path = zccache_client.daemon_paths(os.environ)
+    reply = _ping(sock_path) if zccache_client.private_dir_ok(directory) else None
+    status = reply.get("status") if isinstance(reply, dict) else None
+    daemon = f"daemon {status.get('version')} (pid {status.get('pid')})" if isinstance(status, dict) else "no daemon running"
+    return f"zccache {__version__} (pyzccache); launcher: {launcher}; {daemon}"
 
 
 def _ping(sock_path: str):

@@ -32,6 +32,19 @@ from zccache_client import MAX_FRAME, WireError, recv_frame
 DEFAULT_IDLE_SECONDS = 900.0
 DEFAULT_MEMORY_MB = 64
 _PEERCRED = struct.Struct("3i")
+KEEPALIVE_SECONDS = 1.0
+_LONG = frozenset({"Compile", "CompileEphemeral", "GenericToolExec", "LinkEphemeral"})
+
+
+class _Watch:
+    """A connection whose request is being served: when it last heard from us."""
+
+    __slots__ = ("conn", "last", "lock")
+
+    def __init__(self, conn: socket.socket, last: float) -> None:
+        self.conn = conn
+        self.last = last
+        self.lock = threading.Lock()
 
 
 def peer_allowed(creds: bytes, uid: int) -> bool:
@@ -81,6 +94,7 @@ class Daemon:
         self.idle_seconds = float(env.get("ZCCACHE_IDLE_TIMEOUT") or DEFAULT_IDLE_SECONDS)
         self.max_active = int(env.get("ZCCACHE_MAX_JOBS") or max(4, 4 * (os.cpu_count() or 1)))
         self._lock = threading.Lock()
+        self._watched: set[_Watch] = set()
         self._active = 0
         self._last = time.monotonic()
         self._stop = threading.Event()
@@ -113,6 +127,7 @@ class Daemon:
     # -- serving -------------------------------------------------------------------------
 
     def serve(self, listener: socket.socket) -> None:
+        threading.Thread(target=self._keepalive, name="keepalive", daemon=True).start()
         listener.settimeout(0.5)
         uid = os.getuid()
         while not self._stop.is_set():
@@ -182,13 +197,50 @@ class Daemon:
                     self.counts["bad_frames"] += 1
                     conn.sendall(self._reply("Error", message=str(exc)))
                     continue
-                conn.sendall(self._dispatch(kind, fields))
+                if kind in _LONG:
+                    answer = self._while_alive(conn, kind, fields)
+                else:
+                    answer = self._dispatch(kind, fields)
+                conn.sendall(answer)
                 if kind == "Shutdown":
                     return
         except OSError:
             pass  # the client went away; nothing to tell it
         finally:
             conn.close()
+
+    def _while_alive(self, conn: socket.socket, kind: str, fields: dict[str, Any]) -> bytes:
+        """Dispatch a request that may run a compiler, telling the client every
+        KEEPALIVE_SECONDS that the daemon is still at it (keepalive thread); the
+        answer is returned with the connection's lock held by nobody."""
+        watch = _Watch(conn, time.monotonic())
+        with self._lock:
+            self._watched.add(watch)
+        try:
+            answer = self._dispatch(kind, fields)
+        finally:
+            with self._lock:
+                self._watched.discard(watch)
+            watch.lock.acquire()  # a KeepAlive being written finishes first
+            watch.lock.release()
+        return answer
+
+    def _keepalive(self) -> None:
+        frame = self._reply("KeepAlive")
+        while not self._stop.wait(KEEPALIVE_SECONDS / 2):
+            now = time.monotonic()
+            with self._lock:
+                due = [w for w in self._watched if now - w.last >= KEEPALIVE_SECONDS]
+            for watch in due:
+                with watch.lock:
+                    with self._lock:
+                        if watch not in self._watched:
+                            continue
+                    try:
+                        watch.conn.sendall(frame)
+                        watch.last = now
+                    except OSError:
+                        pass  # the client went away; the compile finishes for the cache
 
     def _dispatch(self, kind: str, fields: dict[str, Any]) -> bytes:
         heavy = kind in ("Compile", "CompileEphemeral", "GenericToolExec", "LinkEphemeral")

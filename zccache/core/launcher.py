@@ -41,16 +41,28 @@ def zccache_command() -> str:
     import sys
 
     here = os.path.abspath(sys.argv[0]) if sys.argv and os.path.basename(sys.argv[0]).startswith("zccache") else ""
+    if here and os.path.basename(here) == "zccache-py":
+        # the Python client, run by the native launcher beside it (or by hand): the
+        # launcher is what every compile should start
+        native = os.path.join(os.path.dirname(here), "zccache")
+        if os.access(native, os.X_OK):
+            return native
     if here and os.access(here, os.X_OK):
         return here
     return shutil.which("zccache") or here or "zccache"
 
 
+NATIVE_MARKER = b"zccache-native-launcher "
+
+
 def is_self(tool: str) -> bool:
-    """True when the 'compiler' is a zccache launcher script: never recurse into it."""
+    """True when the 'compiler' is a zccache launcher: never recurse into it."""
     try:
         with open(tool, "rb") as f:
             head = f.read(4096)
+            if head.startswith(b"\x7fELF"):
+                # the native launcher: small, with its marker string in its data
+                return NATIVE_MARKER in head + f.read(256 * 1024)
     except OSError:
         return False
     # The console script and the pip shims import zccache_client; older ones named zccache.core.

@@ -79,6 +79,9 @@ RESPONSES: dict[str, dict[str, tuple[type, ...]]] = {
     "GenericToolExecResult": {"exit_code": (_INT,), "stdout": (_BYTES,), "stderr": (_BYTES,),
                               "output_files": (_LIST,), "cached": (_BOOL,), "cache_key_hex": (_STR,)},
     "Backpressure": {"queue_depth": (_INT,), "retry_after_ms": (_INT,), "reason": (_STR,)},
+    # Sent while a compile, link or tool run is under way, before its answer: a client
+    # that hears nothing at all for ZCCACHE_DAEMON_TIMEOUT seconds gives the daemon up.
+    "KeepAlive": {},
     "ReleaseWorktreeHandlesResult": {"inspected": (_INT,), "released": (_INT,), "sessions_dropped": (_LIST,),
                                      "unreleased": (_LIST,)},
 }

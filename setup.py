@@ -1,0 +1,105 @@
+"""The package build's one native step: the `zccache` command as a small C launcher.
+
+Every compile of a build starts the `zccache` command; as a Python script that is an
+interpreter start-up (7-15 ms here) in front of a daemon that answers a hit in well
+under a millisecond. So the command is c-launcher/zccache.c, compiled here with the
+system C compiler; the Python client is installed beside it as `zccache-py`, which
+the launcher execs for everything but a daemon's answer. Where no C compiler works,
+`zccache` is the Python client itself, and the build says so in one line.
+
+ZCCACHE_NO_NATIVE=1 skips the launcher (the tests use it to check that install).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+from setuptools import Distribution, setup
+from distutils.command.build_scripts import build_scripts  # setuptools provides distutils
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join("c-launcher", "zccache.c")
+OUTPUT = os.path.join("build", "c-launcher", "zccache")
+
+
+def _version() -> str:
+    with open(os.path.join(HERE, "zccache_client.py"), encoding="utf-8") as f:
+        found = re.search(r'^__version__ = "([^"]+)"', f.read(), re.M)
+    if not found:
+        raise RuntimeError("zccache_client.py has no __version__")
+    return found.group(1)
+
+
+def _compiler() -> list[str] | None:
+    chosen = os.environ.get("CC")
+    if chosen:
+        return shlex.split(chosen)
+    for name in ("cc", "gcc", "clang"):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    return None
+
+
+def build_launcher() -> str | None:
+    """The launcher's path, or None (with one line saying why) when it cannot be built."""
+    if os.environ.get("ZCCACHE_NO_NATIVE", "").lower() in ("1", "true", "yes", "on"):
+        print("zccache: ZCCACHE_NO_NATIVE is set: the zccache command is the Python client", file=sys.stderr)
+        return None
+    compiler = _compiler()
+    if compiler is None:
+        print("zccache: no C compiler found: the zccache command is the Python client", file=sys.stderr)
+        return None
+    os.makedirs(os.path.dirname(os.path.join(HERE, OUTPUT)), exist_ok=True)
+    command = [*compiler, "-std=c11", "-O2", "-Wall", "-Wextra", f'-DZCCACHE_VERSION="{_version()}"',
+               os.path.join(HERE, SOURCE), "-o", os.path.join(HERE, OUTPUT)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        print(f"zccache: cannot run the C compiler ({exc.strerror}): the zccache command is the Python client",
+              file=sys.stderr)
+        return None
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["no message"])[0]
+        print(f"zccache: the C launcher did not build ({first}): the zccache command is the Python client",
+              file=sys.stderr)
+        return None
+    return OUTPUT
+
+
+class _CopyLauncher(build_scripts):
+    """The launcher is a program, not a script: copied as it is (build_scripts would
+    read it as Python text to rewrite a #! line)."""
+
+    def copy_scripts(self):
+        self.mkpath(self.build_dir)
+        outfiles = []
+        for script in self.scripts:
+            out = os.path.join(self.build_dir, os.path.basename(script))
+            self.copy_file(script, out)
+            os.chmod(out, 0o755)
+            outfiles.append(out)
+        return outfiles, outfiles
+
+
+class _Distribution(Distribution):
+    def has_ext_modules(self) -> bool:  # a native program inside: the wheel is for this platform
+        return LAUNCHER is not None
+
+
+LAUNCHER = build_launcher()
+scripts = ["zccache-py = zccache_client:main"]
+if LAUNCHER is None:
+    scripts.append("zccache = zccache_client:main")
+
+setup(
+    distclass=_Distribution,
+    cmdclass={"build_scripts": _CopyLauncher},
+    entry_points={"console_scripts": scripts},
+    scripts=[LAUNCHER] if LAUNCHER else [],
+)
