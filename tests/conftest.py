@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = os.path.dirname(sys.executable)
-ZCCACHE = shutil.which("zccache", path=BIN) or shutil.which("zccache")
+ZCCACHE = shutil.which("zccache", path=BIN) or shutil.which("zccache")  # the native launcher, when built
+ZCCACHE_PY = shutil.which("zccache-py", path=BIN) or shutil.which("zccache-py")  # the Python client
 DEMO = ROOT / "examples" / "cmake-demo"
 
 
@@ -36,12 +38,14 @@ class Zc:
 
     cache_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    command: str = ""  # the zccache a build starts: the native launcher, or the Python client
     cc: str = "gcc"  # the C and C++ compilers a test drives (tests run for gcc and clang)
     cxx: str = "g++"
 
     def run(self, *args: str, cwd: Path | str, env: dict[str, str] | None = None, stdin=None) -> subprocess.CompletedProcess:
-        assert ZCCACHE, "the zccache command is not installed in this environment"
-        return subprocess.run([ZCCACHE, *args], cwd=cwd, env={**self.env, **(env or {})}, capture_output=True, stdin=stdin)
+        settle()
+        assert self.command, "the zccache command is not installed in this environment"
+        return subprocess.run([self.command, *args], cwd=cwd, env={**self.env, **(env or {})}, capture_output=True, stdin=stdin)
 
     def plain(self, *args: str, cwd: Path | str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(list(args), cwd=cwd, env={**self.env, **(env or {})}, capture_output=True)
@@ -55,18 +59,38 @@ class Zc:
         assert self.run("stats", "--zero", cwd=self.cache_dir.parent).returncode == 0
 
 
-@pytest.fixture(params=["daemon"])
+@pytest.fixture(params=["native", "python"])
 def zc(request, tmp_path: Path):
     """zccache as users run it: the first compile starts the daemon, the rest use it.
-    Tests parametrised with "in-process" run the same checks with ZCCACHE_DAEMON=0."""
+
+    Every test runs with both clients: the native launcher (bin/zccache) and the
+    Python client (bin/zccache-py, put first on PATH as `zccache`, so that CMake's
+    launcher, RUSTC_WRAPPER and the pip shims run it too). Tests parametrised with
+    "in-process" run the same checks with ZCCACHE_DAEMON=0."""
     cache = tmp_path / "cache"
     runtime = tempfile.mkdtemp(prefix="zct-", dir="/tmp")
-    z = Zc(cache_dir=cache, env=base_env(cache, runtime))
+    z = Zc(cache_dir=cache, env=base_env(cache, runtime), command=ZCCACHE or "")
+    if request.param == "python":
+        shim_dir = tmp_path / "python-client"
+        shim_dir.mkdir()
+        (shim_dir / "zccache").symlink_to(ZCCACHE_PY)
+        z.command = str(shim_dir / "zccache")
+        z.env["PATH"] = f"{shim_dir}{os.pathsep}{z.env['PATH']}"
+    elif request.param == "native":
+        assert is_native(ZCCACHE), "bin/zccache is not the native launcher (no C compiler at install?)"
     if request.param == "in-process":
         z.env["ZCCACHE_DAEMON"] = "0"
     yield z
-    subprocess.run([ZCCACHE, "stop"], env=z.env, capture_output=True, timeout=60)
+    subprocess.run([z.command, "stop"], env=z.env, capture_output=True, timeout=60)
     shutil.rmtree(runtime, ignore_errors=True)
+
+
+def is_native(path: str | None) -> bool:
+    try:
+        with open(path or "", "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def need(tool: str, package: str) -> str:
@@ -88,10 +112,25 @@ def compiler_pair(family: str) -> tuple[str, str]:
     return "gcc", "g++"
 
 
+_last_write = 0.0
+FILE_CLOCK_TICK = 0.015  # the kernel stamps files from a coarse clock (4 ms ticks here)
+
+
 def write(path: Path, text: str) -> Path:
+    global _last_write
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    _last_write = time.monotonic()
     return path
+
+
+def settle() -> None:
+    """Let the file clock tick past the last write before a compile starts, as any
+    build does after an edit: a source written within the compile's own tick is
+    (rightly) not stored, since it may be written again in the same tick unseen."""
+    wait = _last_write + FILE_CLOCK_TICK - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
 
 
 def no_traceback(done: subprocess.CompletedProcess) -> None:

@@ -37,7 +37,7 @@ class Workspace:
         wrapper.parent.mkdir()
         wrapper.write_text(f'#!/bin/sh\necho "$@" >> {self.log}\nexec {real}/bin/rustc "$@"\n')
         wrapper.chmod(0o755)
-        self.env = {"RUSTC": str(wrapper), "RUSTC_WRAPPER": ZCCACHE, "CARGO_INCREMENTAL": "0",
+        self.env = {"RUSTC": str(wrapper), "RUSTC_WRAPPER": zc.command, "CARGO_INCREMENTAL": "0",
                     "CARGO_TERM_COLOR": "never"}
 
     def cargo(self, *args: str, env=None, check=True) -> subprocess.CompletedProcess:

@@ -42,7 +42,7 @@ def compilers(tmp_path: Path, family: str, kind: str) -> tuple[str, str]:
     return shutil.which(cc), shutil.which(cxx)
 
 
-@pytest.mark.parametrize("zc", ["daemon", "in-process"], indirect=True)
+@pytest.mark.parametrize("zc", ["native", "python", "in-process"], indirect=True)
 @pytest.mark.parametrize("family", ["gcc", "clang"])
 def test_wrapper_of_any_name_is_cached_and_exact(zc, tmp_path, family):
     my_cc, my_cxx = wrappers(tmp_path / "bin", family)
@@ -65,7 +65,7 @@ def test_wrapper_of_any_name_is_cached_and_exact(zc, tmp_path, family):
     assert stats["uncacheable_total"] == 0
 
 
-@pytest.mark.parametrize("zc", ["daemon", "in-process"], indirect=True)
+@pytest.mark.parametrize("zc", ["native", "python", "in-process"], indirect=True)
 def test_a_tool_that_is_no_compiler_runs_untouched(zc, tmp_path):
     """A command line that looks like a compile, of a tool that is not a compiler: it
     runs as it is (its output and exit code its own), counted. The tool is asked what

@@ -18,7 +18,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from conftest import BIN, DEMO, ZCCACHE, no_traceback, write
+from conftest import BIN, DEMO, ZCCACHE_PY, no_traceback, write
 import zccache_client
 from zccache_client import roundtrip
 from zccache.core.daemon import peer_allowed
@@ -284,7 +284,7 @@ def test_backpressure_is_honoured(zc, tmp_path):
 def test_daemon_killed_during_parallel_build(zc, tmp_path):
     cmake = next(p for p in (os.path.join(BIN, "cmake"), "/usr/bin/cmake") if os.path.exists(p))
     build = tmp_path / "b"
-    launch = [f"-DCMAKE_{lang}_COMPILER_LAUNCHER={ZCCACHE}" for lang in ("C", "CXX")]
+    launch = [f"-DCMAKE_{lang}_COMPILER_LAUNCHER={zc.command}" for lang in ("C", "CXX")]
     assert subprocess.run([cmake, "-G", "Ninja", "-S", str(DEMO), "-B", str(build), *launch], env=zc.env,
                           capture_output=True).returncode == 0
     pid = start(zc)["pid"]
@@ -386,7 +386,7 @@ def test_hit_path_imports_nothing_heavy(zc, tmp_path):
     for _ in range(2):
         assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
     python = os.path.join(BIN, "python")
-    done = subprocess.run([python, "-X", "importtime", ZCCACHE, "gcc", "-c", "a.c", "-o", "a.o"], cwd=tmp_path,
+    done = subprocess.run([python, "-X", "importtime", ZCCACHE_PY, "gcc", "-c", "a.c", "-o", "a.o"], cwd=tmp_path,
                           env=zc.env, capture_output=True)
     assert done.returncode == 0
     imported = {line.split("|")[-1].strip() for line in done.stderr.decode().splitlines() if "|" in line}

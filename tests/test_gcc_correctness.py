@@ -227,7 +227,7 @@ def test_passthrough_is_identical_to_plain_compiler(zc, tmp_path, args, outputs)
     plain = subprocess.run([zc.cc, *args], cwd=tmp_path, env=zc.env, capture_output=True, input=stdin_data)
     expected = outputs_of(tmp_path, outputs)
     remove(tmp_path, outputs)
-    done = subprocess.run([zc.run.__globals__["ZCCACHE"], zc.cc, *args], cwd=tmp_path, env=zc.env, capture_output=True, input=stdin_data)
+    done = subprocess.run([zc.command, zc.cc, *args], cwd=tmp_path, env=zc.env, capture_output=True, input=stdin_data)
     assert (done.returncode, done.stdout, done.stderr) == (plain.returncode, plain.stdout, plain.stderr)
     if "prog" not in outputs:  # linked programs embed nothing variable, but be exact only for objects
         assert outputs_of(tmp_path, outputs) == expected
