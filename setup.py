@@ -92,6 +92,11 @@ class _Distribution(Distribution):
         return LAUNCHER is not None
 
 
+# build/scripts-*/ holds what install_scripts installs, all of it: never a launcher
+# left from an earlier build when this one has none
+for stale in os.listdir(os.path.join(HERE, "build")) if os.path.isdir(os.path.join(HERE, "build")) else []:
+    if stale.startswith("scripts-"):
+        shutil.rmtree(os.path.join(HERE, "build", stale), ignore_errors=True)
 LAUNCHER = build_launcher()
 scripts = ["zccache-py = zccache_client:main"]
 if LAUNCHER is None:
