@@ -132,17 +132,17 @@ class FileHashes:
 _HAS_INCLUDE = re.compile(rb'__has_include(?:_next)?\s*\(\s*(?:"([^"\n]+)"|<([^>\n]+)>|([^)\n]*))\s*\)')
 
 
+def include_form(quoted: bytes | None, bracketed: bytes | None, other: bytes | None) -> tuple[str, str]:
+    """('"', name), ('<', name) or ('?', text) from a match of "name" | <name> | text."""
+    if quoted is not None:
+        return '"', quoted.decode("utf-8", "surrogateescape")
+    if bracketed is not None:
+        return "<", bracketed.decode("utf-8", "surrogateescape")
+    return "?", (other or b"").decode("utf-8", "surrogateescape").strip()
+
+
 def _has_include_names(data: bytes) -> tuple[tuple[str, str], ...]:
-    names = []
-    for m in _HAS_INCLUDE.finditer(data):
-        quoted, bracketed, other = m.groups()
-        if quoted is not None:
-            names.append(('"', quoted.decode("utf-8", "surrogateescape")))
-        elif bracketed is not None:
-            names.append(("<", bracketed.decode("utf-8", "surrogateescape")))
-        else:
-            names.append(("?", (other or b"").decode("utf-8", "surrogateescape").strip()))
-    return tuple(dict.fromkeys(names))
+    return tuple(dict.fromkeys(include_form(*m.groups()) for m in _HAS_INCLUDE.finditer(data)))
 
 
 def _norm(cwd: str, path: str) -> str:

@@ -25,7 +25,7 @@ import os
 import re
 
 from zccache.core.invocation import SearchPath
-from zccache.core.manifest import PCH_SUFFIXES, FileHashes, Uncacheable
+from zccache.core.manifest import PCH_SUFFIXES, FileHashes, Uncacheable, include_form
 
 _COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
 _INCLUDE = re.compile(rb'#\s*(?:include|include_next|import)\s*(?:"([^"]+)"|<([^>]+)>|(.*))$')
@@ -48,15 +48,8 @@ def leading_includes(data: bytes) -> list[tuple[str, str]]:
         if not s.startswith(b"#"):
             break
         m = _INCLUDE.match(s)
-        if m is None:
-            continue
-        quoted, bracketed, other = m.groups()
-        if quoted is not None:
-            found.append(('"', quoted.decode("utf-8", "surrogateescape")))
-        elif bracketed is not None:
-            found.append(("<", bracketed.decode("utf-8", "surrogateescape")))
-        else:
-            found.append(("?", (other or b"").decode("utf-8", "surrogateescape").strip()))
+        if m is not None:
+            found.append(include_form(*m.groups()))
     return found
 
 
