@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import compiler_pair, need, no_traceback, write
+from zccache.core.hashing import RACY_SECONDS
 from test_cmake import CMAKE
 from test_gcc_correctness import outputs_of, remove
 
@@ -446,3 +448,32 @@ def test_file_prefix_map_shares_debug_builds_between_checkouts(zc, tmp_path, fam
         cwd = tmp_path / name
         compile_checked(zc, cwd, cc, ["-g", f"-fdebug-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
     assert counts(zc) == (3, 1)
+
+
+# -- entries recorded while files were fresh (the daemon settles them in memory) --------------
+
+
+def test_entry_recorded_while_fresh_still_sees_later_changes(zc, tmp_path):
+    """A compile right after a checkout records headers and directories whose stat is
+    too recent to trust; once settled, the daemon's copy of the entry keeps their new
+    signatures. A later edit of the header (same size) or a new shadowing header must
+    still miss."""
+    write(tmp_path / "b" / "util.h", "#define UTIL 1\n")
+    (tmp_path / "a").mkdir()
+    write(tmp_path / "src" / "main.c", '#include "util.h"\nint x = UTIL;\n')
+    args = ["-Ia", "-Ib", "-c", "src/main.c", "-o", "main.o"]
+    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    time.sleep(RACY_SECONDS + 0.2)
+    for _ in range(2):  # hits that find the files settled
+        compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    assert counts(zc) == (1, 2)
+    write(tmp_path / "b" / "util.h", "#define UTIL 2\n")  # same size
+    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    assert data_of(tmp_path / "main.o") == b"02000000"
+    time.sleep(RACY_SECONDS + 0.2)
+    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    assert counts(zc) == (2, 3)
+    write(tmp_path / "a" / "util.h", "#define UTIL 3\n")  # shadows b/util.h
+    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    assert data_of(tmp_path / "main.o") == b"03000000"
+    assert counts(zc) == (3, 3)

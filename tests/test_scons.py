@@ -16,7 +16,11 @@ DEMO = ROOT / "examples" / "scons-demo"
 UNITS = 22
 EXPECTED = b"total 730 plug 43\n"
 
-pytestmark = pytest.mark.skipif(SCONS is None, reason="scons is installed by the test extra")
+pytestmark = [
+    pytest.mark.skipif(SCONS is None, reason="scons is installed by the test extra"),
+    # compiles run inside SCons, through no client: one client is enough for the stats calls
+    pytest.mark.parametrize("zc", ["native"], indirect=True),
+]
 
 
 def scons(zc, cwd: Path, *args: str, env=None) -> subprocess.CompletedProcess:

@@ -55,8 +55,28 @@ def zccache_command() -> str:
 NATIVE_MARKER = b"zccache-native-launcher "
 
 
+_self_memo: dict[str, tuple[tuple, bool]] = {}
+
+
 def is_self(tool: str) -> bool:
-    """True when the 'compiler' is a zccache launcher: never recurse into it."""
+    """True when the 'compiler' is a zccache launcher: never recurse into it.
+    Memoised by the file's stat signature: the daemon asks it for every compile."""
+    try:
+        st = os.stat(tool)
+    except OSError:
+        return False
+    sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    known = _self_memo.get(tool)
+    if known is not None and known[0] == sig:
+        return known[1]
+    found = _read_is_self(tool)
+    if len(_self_memo) > 1024:
+        _self_memo.clear()
+    _self_memo[tool] = (sig, found)
+    return found
+
+
+def _read_is_self(tool: str) -> bool:
     try:
         with open(tool, "rb") as f:
             head = f.read(4096)

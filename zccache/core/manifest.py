@@ -265,7 +265,8 @@ def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path:
     if resolved is None:
         return False
     stat = os.stat
-    for full, digest, sig in resolved.headers:
+    headers = resolved.headers
+    for i, (full, digest, sig) in enumerate(headers):
         try:
             st = stat(full)
         except OSError:
@@ -277,7 +278,14 @@ def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path:
                 return False
         except OSError:
             return False
-    for d, mtime, paths in resolved.probes:
+        # The content is the recorded one; once its stat has settled, the copy held in
+        # memory keeps that signature, and the next hit spares the hash lookup (an entry
+        # recorded while a header was fresh, after a checkout, had none).
+        settled = trusted_sig(st)
+        if settled is not None:
+            headers[i] = (full, digest, settled)
+    probes = resolved.probes
+    for i, (d, mtime, paths) in enumerate(probes):
         if mtime is not None:
             try:
                 if stat(d).st_mtime_ns == mtime:
@@ -286,4 +294,16 @@ def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path:
                 pass
         if any(os.path.lexists(p) for p in paths):
             return False
+        # All still absent. A directory whose mtime has settled since (stat'd after the
+        # names, so a file created meanwhile leaves it fresh) proves them absent next
+        # time with one stat, in the copy held in memory: only for names directly in
+        # it, since a subdirectory created since would hold its own new files.
+        if any(os.path.dirname(p) != d for p in paths):
+            continue
+        try:
+            now_mtime = stat(d).st_mtime_ns
+        except OSError:
+            continue
+        if is_settled(now_mtime, time.time_ns()):
+            probes[i] = (d, now_mtime, paths)
     return True
