@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 import venv
 from pathlib import Path
 
@@ -139,6 +140,14 @@ def test_stopped_daemon_never_hangs_a_build(zc, tmp_path):
     assert done.stdout.count(b"the daemon sent nothing for 1 s; compiling without it") == 23
     program = subprocess.run([str(build / "app" / "zdemo")], capture_output=True)
     assert program.returncode == 0 and program.stdout.endswith(b"checksum 25240\n")
+    # resumed, the daemon finds 23 requests whose clients are gone: it runs none of them
+    # (a late compile would write into a build that has moved on)
+    deadline = time.monotonic() + 30
+    while json.loads(zc.run("status", "--json", cwd=tmp_path).stdout).get("abandoned", 0) < 23:
+        assert time.monotonic() < deadline, "the resumed daemon did not drop the abandoned requests"
+        time.sleep(0.2)
+    stats = zc.stats()
+    assert (stats["hits"], stats["misses"]) == (0, 0)
 
 
 def test_long_compile_through_a_healthy_daemon_is_not_cut_short(zc, tmp_path):

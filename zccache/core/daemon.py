@@ -36,6 +36,16 @@ KEEPALIVE_SECONDS = 1.0
 _LONG = frozenset({"Compile", "CompileEphemeral", "GenericToolExec", "LinkEphemeral"})
 
 
+def _client_gone(conn: socket.socket) -> bool:
+    """True when the client has closed its end: nothing more to read, ever."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # still connected, waiting for its answer
+    except OSError:
+        return True
+
+
 class _Watch:
     """A connection whose request is being served: when it last heard from us."""
 
@@ -101,7 +111,7 @@ class Daemon:
         self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
         self._idle_workers = 0
         self.counts = {"hits": 0, "misses": 0, "compiles": 0, "uncacheable": 0, "failed": 0, "requests": 0,
-                       "backpressure": 0, "rejected_peers": 0, "bad_frames": 0}
+                       "backpressure": 0, "rejected_peers": 0, "bad_frames": 0, "abandoned": 0}
         self._handlers: dict[str, Callable[[dict[str, Any]], bytes]] = {
             "Ping": lambda f: self._reply("Pong"),
             "Shutdown": self._shutdown,
@@ -197,6 +207,11 @@ class Daemon:
                     self.counts["bad_frames"] += 1
                     conn.sendall(self._reply("Error", message=str(exc)))
                     continue
+                if kind in _LONG and _client_gone(conn):
+                    # It gave up on us (a daemon stopped and resumed, say) and compiled
+                    # by itself: running its compile now would write into its build late.
+                    self.counts["abandoned"] += 1
+                    return
                 if kind in _LONG:
                     answer = self._while_alive(conn, kind, fields)
                 else:
