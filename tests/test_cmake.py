@@ -3,6 +3,7 @@ fresh build directories and checkouts at other paths (ZCCACHE_BASEDIR)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 from conftest import BIN, DEMO, write
 
 CMAKE = shutil.which("cmake", path=BIN) or shutil.which("cmake")
-TRANSLATION_UNITS = 23
+TRANSLATION_UNITS = 26
+LINKS = 3  # zdemo, zcheck, libzplugin.so (the static archives are not launched)
+ARCHIVE_RUNS = 4  # ar and ranlib for each static library, through include(zccache)
 EXPECTED_OUTPUT = b"checksum 25240\n"
+SCORE = b"score 763695, step 121\n"
 
 pytestmark = pytest.mark.skipif(CMAKE is None, reason="cmake is installed by the test extra")
 
@@ -44,14 +48,19 @@ def test_fresh_build_dir_is_all_hits(zc, tmp_path, generator):
     configure_and_build(zc, DEMO, tmp_path / "b1", generator, launchers())
     first = zc.stats()
     assert first["misses"] == TRANSLATION_UNITS and first["hits"] == 0
-    # the program's link comes through the linker launcher and is passed through (ar is not launched)
-    assert first["uncacheable"] == {"not compiling (linking or other)": 1}
+    # the links come through the linker launcher and are stored (ar is not launched)
+    assert (first["links"]["misses"], first["links"]["hits"], first["uncacheable"]) == (LINKS, 0, {})
     assert program_output(tmp_path / "b1").endswith(EXPECTED_OUTPUT)
     zc.zero()
     configure_and_build(zc, DEMO, tmp_path / "b2", generator, launchers())
     second = zc.stats()
     assert second["hits"] == TRANSLATION_UNITS and second["misses"] == 0
+    assert (second["links"]["hits"], second["links"]["misses"]) == (LINKS, 0)
     assert program_output(tmp_path / "b2") == program_output(tmp_path / "b1")
+    for linked in ("app/zdemo", "tools/zcheck", "plugin/libzplugin.so"):
+        assert (tmp_path / "b2" / linked).read_bytes() == (tmp_path / "b1" / linked).read_bytes()
+    assert os.access(tmp_path / "b2" / "tools" / "zcheck", os.X_OK)
+    assert subprocess.run([str(tmp_path / "b2" / "tools" / "zcheck")], capture_output=True).stdout == SCORE
 
 
 def test_header_edit_rebuilds_exactly_its_dependents(zc, tmp_path):
@@ -64,9 +73,13 @@ def test_header_edit_rebuilds_exactly_its_dependents(zc, tmp_path):
     configure_and_build(zc, source, tmp_path / "b2", "Ninja", launchers())
     stats = zc.stats()
     assert stats["misses"] == 10 and stats["hits"] == TRANSLATION_UNITS - 10  # the ten step*.c include config.h
+    # every link reads the changed library, directly or through libzplugin.so
+    assert (stats["links"]["misses"], stats["links"]["hits"]) == (LINKS, 0)
     plain = tmp_path / "plain"
     configure_and_build(zc, source, plain, "Ninja", [])
     assert program_output(tmp_path / "b2") == program_output(plain) != program_output(tmp_path / "b1")
+    zcheck = [subprocess.run([str(b / "tools" / "zcheck")], capture_output=True).stdout for b in (tmp_path / "b2", plain)]
+    assert zcheck[0] == zcheck[1] != SCORE
 
 
 def test_module_sets_launchers(zc, tmp_path):
@@ -85,6 +98,25 @@ def test_module_sets_launchers(zc, tmp_path):
     configure_and_build(zc, plain, tmp_path / "b2", "Ninja",
                         [f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module_dir}/zccache.cmake"])
     assert zc.stats()["misses"] == 2
+
+
+def test_module_caches_links_and_archives_in_a_fresh_build_dir(zc, tmp_path):
+    """include(zccache) through CMake's top-level include hook: compiles, links, and
+    the ar and ranlib of CMake's archive rules, all hits in a second build dir."""
+    module = zc.run("cmake-module-dir", cwd=tmp_path).stdout.decode().strip() + "/zccache.cmake"
+    hook = [f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}"]
+    configure_and_build(zc, DEMO, tmp_path / "b1", "Ninja", hook)
+    first = zc.stats()
+    assert (first["misses"], first["links"]["misses"]) == (TRANSLATION_UNITS, LINKS + ARCHIVE_RUNS)
+    zc.zero()
+    configure_and_build(zc, DEMO, tmp_path / "b2", "Ninja", hook)
+    second = zc.stats()
+    assert (second["hits"], second["misses"]) == (TRANSLATION_UNITS, 0)
+    assert (second["links"]["hits"], second["links"]["misses"]) == (LINKS + ARCHIVE_RUNS, 0)
+    for linked in ("app/zdemo", "tools/zcheck", "plugin/libzplugin.so", "mathlib/libmathlib.a",
+                   "textlib/libtextlib.a"):
+        assert (tmp_path / "b2" / linked).read_bytes() == (tmp_path / "b1" / linked).read_bytes(), linked
+    assert program_output(tmp_path / "b2").endswith(EXPECTED_OUTPUT)
 
 
 def test_basedir_shares_hits_between_checkouts(zc, tmp_path):

@@ -299,7 +299,7 @@ def test_daemon_killed_during_parallel_build(zc, tmp_path):
                           capture_output=True).returncode == 0
     assert subprocess.run([cmake, "--build", str(plain), "-j", "2"], env=zc.env, capture_output=True).returncode == 0
     objects = sorted(p.relative_to(plain) for p in plain.rglob("*.o"))
-    assert len(objects) == 23
+    assert len(objects) == 26
     for rel in objects:
         assert (build / rel).read_bytes() == (plain / rel).read_bytes(), rel
     assert subprocess.run([str(build / "app" / "zdemo")], capture_output=True).stdout.endswith(b"checksum 25240\n")

@@ -237,13 +237,16 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("Cache directory", str(summary["cache_dir"]))
-    table.add_row("Hits", f"{summary['hits']}  (direct {summary['hits_direct']}, preprocessed {summary['hits_preprocessed']})")
-    table.add_row("Misses", str(summary["misses"]))
-    table.add_row("Hit rate", f"{summary['hit_rate'] * 100:.1f} %")
-    table.add_row("Compile failed", str(summary["compile_failed"]))
-    table.add_row("Uncacheable", str(summary["uncacheable_total"]))
-    for reason, count in summary["uncacheable"].items():  # type: ignore[union-attr]
-        table.add_row(f"  {reason}", str(count))
+    for title, part in (("Compiles", summary), ("Links and archives", summary["links"])):
+        table.add_row(title, "")
+        table.add_row("  Hits", f"{part['hits']}  (direct {part['hits_direct']}, preprocessed {part['hits_preprocessed']})"
+                      if title == "Compiles" else str(part["hits"]))
+        table.add_row("  Misses", str(part["misses"]))
+        table.add_row("  Hit rate", f"{part['hit_rate'] * 100:.1f} %")
+        table.add_row("  Failed", str(part["compile_failed"]))
+        table.add_row("  Uncacheable", str(part["uncacheable_total"]))
+        for reason, count in part["uncacheable"].items():  # type: ignore[union-attr]
+            table.add_row(f"    {reason}", str(count))
     table.add_row("Corrupt entries dropped", str(summary["corrupt_dropped"]))
     table.add_row("Cache size", f"{_human(summary['cache_size'])} of {_human(summary['max_size'])}")  # type: ignore[arg-type]
     table.add_row("Entries", str(summary["entries"]))

@@ -336,7 +336,8 @@ class Daemon:
             if session is not None:
                 from zccache.core.invocation import Outcome
 
-                session.record(compiler, args, None, Outcome(kind="passthrough", reason=decision.reason))
+                session.record(compiler, args, None, Outcome(kind="passthrough", reason=decision.reason,
+                                                                  action=decision.action))
             return self._reply("CompileResult", exit_code=0, stdout=b"", stderr=b"", cached=False, passthrough=True,
                                reason=decision.reason)
         for inv, outcome in decision.results:

@@ -112,13 +112,13 @@ class Engine:
                 raise _Unreadable() from None
             if uses_time and not self._time_ok(inv):
                 raise _TimeMacros()
-            if self.hashes.includes_binary(os.path.join(inv.cwd, src)):
+            if inv.text_inputs and self.hashes.includes_binary(os.path.join(inv.cwd, src)):
                 raise _Unreadable(INCBIN)
             source_hashes.append(digest)
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
         for path in inv.key_files:
             extras.append(b"\0file\0%s\0%s" % (inv.logical(path).encode("utf-8", "surrogateescape"),
-                                                 _content_or_absence(self.hashes, path).encode()))
+                                                 _content_or_absence(self.hashes, os.path.join(inv.cwd, path)).encode()))
         k = _Keys(identity=identity, extras=extras, direct="", source_hashes=source_hashes)
         k.direct = keys.direct_key(inv, identity, source_hashes, extras)
         tried = None
@@ -195,7 +195,7 @@ class Engine:
                 _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data, inv.umask, executable)
         except OSError:
             return None  # e.g. the output directory is missing: the compiler will say so
-        outcome = Outcome(kind="hit", reason=mode, key=key)
+        outcome = Outcome(kind="hit", reason=mode, key=key, action=_action(inv))
         return Completed(0, result.get("stdout", b""), result.get("stderr", b""), outcome)
 
     # -- miss ----------------------------------------------------------------------------
@@ -216,10 +216,12 @@ class Engine:
 
     def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int) -> tuple[str, str]:
         for src in [*inv.sources, *inv.key_files]:
+            if src in inv.in_place:
+                continue
             try:
                 st = os.stat(os.path.join(inv.cwd, src))
             except OSError:
-                if src in inv.key_files and _content_or_absence(self.hashes, src) == "absent":
+                if src in inv.key_files and _content_or_absence(self.hashes, os.path.join(inv.cwd, src)) == "absent":
                     continue
                 raise Uncacheable("input vanished during compile") from None
             if stat.S_ISDIR(st.st_mode) and src in inv.key_files:
@@ -240,6 +242,7 @@ class Engine:
                 started_ns=begun_ns,
                 hashes=self.hashes,
                 allow_time_macros=self._time_ok(inv),
+                scan_text=inv.text_inputs,
                 to_logical=inv.logical,
                 env_inputs=run.env_inputs,
                 result_key_of=lambda rows, env: keys.result_key(k.direct, rows, env),
@@ -341,6 +344,7 @@ class Engine:
             returncode=run.returncode,
             key=outcome.key,
             seconds=time.monotonic() - started,
+            action=_action(inv),
         )
         return Completed(run.returncode, run.stdout, run.stderr, outcome)
 
@@ -440,6 +444,10 @@ def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: 
         except OSError:
             pass
         raise
+
+
+def _action(inv: Invocation) -> str:
+    return getattr(inv.family, "action", "compile")
 
 
 def _content_or_absence(hashes, path: str) -> str:

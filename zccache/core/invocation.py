@@ -69,6 +69,7 @@ class ToolFamily(Protocol):
     #   unlisted_inputs(inv, headers, dirs, hashes) -> (present, absent): files the
     #     run may have read that its dependency output does not name (recorded by
     #     content), and paths where a new file would change the result (probed).
+    #   action: "compile" (the default) or "link": statistics count them apart.
 
 
 @dataclass
@@ -100,6 +101,12 @@ class Invocation:
     # Files whose content, or absence, joins the key before any lookup: inputs the
     # tool opens by a name derived from its arguments (profile feedback data).
     key_files: list[str] = field(default_factory=list)
+    # The inputs are source text, scanned for time macros and ``.incbin``; False for
+    # links, whose objects and libraries hold those bytes without meaning them.
+    text_inputs: bool = True
+    # Inputs the run rewrites in place (ranlib's archive, the archive ``ar r`` adds
+    # to): their content before the run is in the key, their change during it expected.
+    in_place: frozenset[str] = frozenset()
 
     @property
     def command(self) -> list[str]:
@@ -129,6 +136,7 @@ class Passthrough:
 
     reason: str
     tool: str | None = None  # resolved tool path, when known
+    action: str = "compile"  # or "link": what the run was, for the statistics
 
 
 @dataclass(frozen=True)
@@ -147,3 +155,4 @@ class Outcome:
     returncode: int = 0
     key: str | None = None
     seconds: float = 0.0
+    action: str = "compile"  # or "link" (links, archives)

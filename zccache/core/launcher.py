@@ -24,6 +24,7 @@ class Exec:
     tool: str
     argv: list[str]
     reason: str
+    action: str = "compile"
 
 
 @dataclass
@@ -99,8 +100,8 @@ def launch(argv: list[str], cwd: str, env: Mapping[str, str], config: Config, pm
     elif found is None:
         found = pm.hook.zccache_classify(argv=argv, cwd=cwd, env=env) or Passthrough("unsupported tool")
     if isinstance(found, Passthrough):
-        observe(pm, None, Outcome(kind="passthrough", reason=found.reason))
-        return Exec(tool=tool, argv=argv, reason=found.reason)
+        observe(pm, None, Outcome(kind="passthrough", reason=found.reason, action=found.action))
+        return Exec(tool=tool, argv=argv, reason=found.reason, action=found.action)
     parts = found.parts if isinstance(found, Batch) else [found]
     done = Finished(0, b"", b"")
     for inv in parts:

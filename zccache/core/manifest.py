@@ -162,6 +162,7 @@ def record(
     to_logical=lambda path: path,
     env_inputs: dict[str, str | None] | None = None,
     absent: Iterable[str] = (),
+    scan_text: bool = True,
 ) -> Entry:
     """Build the manifest entry for a compile that started at ``started_ns``.
 
@@ -184,9 +185,9 @@ def record(
         digest, uses_time = hashes.hash(full, st)
         if full.endswith(PCH_SUFFIXES) and full[: full.rindex(".")] in texts:
             uses_time = False  # a precompiled header names every builtin; its header's text says what it uses
-        if uses_time and not allow_time_macros:
+        if uses_time and not allow_time_macros and scan_text:
             raise Uncacheable("time macros")
-        if hashes.includes_binary(full, st) and not full.endswith(PCH_SUFFIXES):
+        if scan_text and hashes.includes_binary(full, st) and not full.endswith(PCH_SUFFIXES):
             raise Uncacheable(INCBIN)
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)

@@ -26,6 +26,8 @@ from zccache.core import hookspecs
 BUILTINS = (
     "zccache.core.toolchains.gcc",
     "zccache.core.toolchains.rustc",
+    "zccache.core.toolchains.linker",
+    "zccache.core.toolchains.archiver",
     "zccache.plugins.cmake",
     "zccache.plugins.setuptools",
     "zccache.plugins.meson",

@@ -2,7 +2,9 @@
 
 Counter names: ``hit.direct``, ``hit.preprocessed``, ``miss``, ``failed`` (the
 compiler itself failed), ``uncacheable.<reason>`` (run as is, with the reason), and
-``corrupt_dropped`` (a damaged entry was found, deleted and recompiled).
+``corrupt_dropped`` (a damaged entry was found, deleted and recompiled). Links and
+archives count under the same names with a ``link.`` prefix, so that a user sees
+their compiles and their links apart.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Outcome
 from zccache.core.store import Store
 
+LINK = "link."
+
 
 def counter_name(outcome: Outcome) -> str:
     if outcome.kind == "hit":
-        return f"hit.{outcome.reason or 'direct'}"
-    if outcome.kind == "passthrough":
-        return f"uncacheable.{outcome.reason or 'unknown'}"
-    return outcome.kind
+        name = f"hit.{outcome.reason or 'direct'}"
+    elif outcome.kind == "passthrough":
+        name = f"uncacheable.{outcome.reason or 'unknown'}"
+    else:
+        name = outcome.kind
+    return LINK + name if outcome.action == "link" else name
 
 
 class StatsRecorder:
@@ -50,6 +56,17 @@ class StatsRecorder:
 
 
 def summarize(counters: dict[str, int]) -> dict[str, object]:
+    """The compiles' figures at the top level (as before links were counted), the
+    links' under ``links``, with the same fields."""
+    compiles = {k: v for k, v in counters.items() if not k.startswith(LINK)}
+    links = {k.removeprefix(LINK): v for k, v in counters.items() if k.startswith(LINK)}
+    summary = _summarize(compiles)
+    summary["corrupt_dropped"] = counters.get("corrupt_dropped", 0)
+    summary["links"] = _summarize(links)
+    return summary
+
+
+def _summarize(counters: dict[str, int]) -> dict[str, object]:
     hits = sum(v for k, v in counters.items() if k.startswith("hit."))
     misses = counters.get("miss", 0)
     uncacheable = {k.removeprefix("uncacheable."): v for k, v in counters.items() if k.startswith("uncacheable.")}
@@ -62,6 +79,5 @@ def summarize(counters: dict[str, int]) -> dict[str, object]:
         "compile_failed": counters.get("failed", 0),
         "uncacheable": dict(sorted(uncacheable.items(), key=lambda kv: (-kv[1], kv[0]))),
         "uncacheable_total": sum(uncacheable.values()),
-        "corrupt_dropped": counters.get("corrupt_dropped", 0),
         "hit_rate": (hits / lookups) if lookups else 0.0,
     }

@@ -7,10 +7,12 @@
 #   cmake -DCMAKE_PROJECT_TOP_LEVEL_INCLUDES="$(zccache cmake-module-dir)/zccache.cmake" ...
 #
 # Launchers the user set already are kept. ZCCACHE_PROGRAM may name the executable.
-# Set ZCCACHE_LAUNCH_LINKS=OFF to leave links alone.
+# Links (CMAKE_<LANG>_LINKER_LAUNCHER, CMake 3.21+) and static archives (the ar and
+# ranlib of CMake's archive rules, when this is included after project()) go through
+# zccache too; set ZCCACHE_LAUNCH_LINKS=OFF to leave both alone.
 
 find_program(ZCCACHE_PROGRAM zccache)
-option(ZCCACHE_LAUNCH_LINKS "Also pass links through zccache (counted, not cached)" ON)
+option(ZCCACHE_LAUNCH_LINKS "Also cache links and static archives" ON)
 
 if(ZCCACHE_PROGRAM)
   foreach(_zccache_lang C CXX OBJC OBJCXX)
@@ -20,8 +22,27 @@ if(ZCCACHE_PROGRAM)
     if(ZCCACHE_LAUNCH_LINKS AND NOT CMAKE_VERSION VERSION_LESS 3.21 AND NOT CMAKE_${_zccache_lang}_LINKER_LAUNCHER)
       set(CMAKE_${_zccache_lang}_LINKER_LAUNCHER "${ZCCACHE_PROGRAM}")
     endif()
+    if(ZCCACHE_LAUNCH_LINKS)
+      # Before project() has enabled the language (CMAKE_PROJECT_TOP_LEVEL_INCLUDES),
+      # the rules are defined here with CMake's own defaults, which it then keeps.
+      foreach(_zccache_rule "ARCHIVE_CREATE;<CMAKE_AR> qc <TARGET> <LINK_FLAGS> <OBJECTS>"
+                            "ARCHIVE_APPEND;<CMAKE_AR> q <TARGET> <LINK_FLAGS> <OBJECTS>"
+                            "ARCHIVE_FINISH;<CMAKE_RANLIB> <TARGET>")
+        list(GET _zccache_rule 0 _zccache_var)
+        list(GET _zccache_rule 1 _zccache_default)
+        set(_zccache_var CMAKE_${_zccache_lang}_${_zccache_var})
+        if(NOT DEFINED ${_zccache_var})
+          set(${_zccache_var} "\"${ZCCACHE_PROGRAM}\" ${_zccache_default}")
+        elseif("${${_zccache_var}}" MATCHES "^<CMAKE_(AR|RANLIB)>")
+          set(${_zccache_var} "\"${ZCCACHE_PROGRAM}\" ${${_zccache_var}}")
+        endif()
+      endforeach()
+    endif()
   endforeach()
   unset(_zccache_lang)
+  unset(_zccache_rule)
+  unset(_zccache_var)
+  unset(_zccache_default)
   message(STATUS "zccache: compiling through ${ZCCACHE_PROGRAM}")
 else()
   message(STATUS "zccache: not found, compiling without it")

@@ -1,0 +1,426 @@
+"""Links: the gcc/clang driver run without -c (``gcc a.o -lm -o app``, ``-shared``),
+and ``ld`` itself.
+
+A link reads far more than its command line names: the startup files and libraries
+the driver adds, what each ``-l`` finds on the library path, linker scripts (libc.so
+is one), version scripts, the shared libraries those need. The linker knows them all
+and says so: GNU ld (2.35+) and lld write them as a make rule with
+``--dependency-file``, the link's ``-MD``. So a link is cached as a compile is: the
+direct key is the tool, its arguments (output names out) and environment; the
+manifest records every file the linker read, by content, as it does headers; and each
+``-l`` is probed on the search path before the place it was found, so that a library
+appearing earlier misses, as a shadowing header does.
+
+What would make a link write a file we do not name, read one the linker does not
+report, or differ from run to run is passed through with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from zccache.core.hashing import StatSig, trusted_sig
+from zccache.core.hookspecs import hookimpl
+from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
+from zccache.core.manifest import FileHashes
+from zccache.core.process import run_tool
+from zccache.core.toolchains import gcc
+from zccache.core.toolchains.compiler_probe import PROBE_SECONDS, known_kind, probe
+
+NAME = "link"
+_LD = re.compile(r"^(?:.*-)?ld(?:\.bfd|\.lld)?$")
+# Driver arguments that make the command something other than a link: gcc's family
+# answers for those.
+_NOT_LINK = {"-c", "-S", "-E", "-M", "-MM", "-fsyntax-only", "-###", "-v", "--version", "--help", "-dumpversion",
+             "-dumpfullversion", "-dumpmachine", "-dumpspecs", "-shared-libgcc-only"}
+_NOT_LINK_PREFIXES = ("-print-", "--print-", "-dump", "--help=")
+# Driver arguments that read files the linker does not report, or change the programs run.
+_DRIVER_PASSTHROUGH = ("-B", "-specs", "--specs", "-save-temps", "-fprofile-use", "-fprofile-instr-use",
+                       "-fprofile-sample-use", "-fauto-profile", "-fplugin", "-wrapper", "-fdump-", "--sysroot")
+# Linker options whose value is the next word when not attached.
+_LD_TAKES_VALUE = {"-o", "--output", "-l", "--library", "-L", "--library-path", "-T", "--script", "-Map", "-m",
+                   "-e", "--entry", "-u", "--undefined", "-z", "-soname", "-h", "-rpath", "-rpath-link", "-y",
+                   "-dynamic-linker", "-I", "--version-script", "--dynamic-list", "-A", "-a", "-F", "-f",
+                   "--out-implib", "--plugin", "-plugin", "-plugin-opt", "--plugin-opt", "-R", "--just-symbols",
+                   "--defsym", "-Y", "--hash-style", "--build-id", "-G", "--sort-section", "--wrap", "--exclude-libs",
+                   "--section-start", "-Ttext", "-Tdata", "-Tbss", "--sysroot", "--dependency-file", "--image-base"}
+_LINK_INPUT = re.compile(r"\.(?:o|obj|a|lo|la|so(?:\.\d+)*|lds?|ld\.script)$")
+_STATIC = {"-Bstatic", "-static", "-dn", "-non_shared", "--static"}
+_DYNAMIC = {"-Bdynamic", "-dy", "-call_shared"}
+_LD_PASSTHROUGH_PREFIXES = ("@", "--dependency-file", "-plugin", "--plugin", "--insert-timestamp",
+                            "--build-id=uuid", "-o", "--output", "--sysroot")
+# Environment the driver or the linker reads.
+_KEY_ENV = ("LIBRARY_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "LD_RUN_PATH", "LD_LIBRARY_PATH", "LANG",
+            "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LANGUAGE", "CCC_OVERRIDE_OPTIONS")
+
+
+@dataclass
+class LinkLine:
+    """What a link's command line says."""
+
+    output: str
+    side_outputs: dict[str, str] = field(default_factory=dict)  # role -> path (-Map=)
+    libs: list[tuple[str, bool]] = field(default_factory=list)  # (-l name, static) in order
+    lib_dirs: list[str] = field(default_factory=list)  # -L, in order
+    driver: bool = True  # the gcc/clang driver (False: ld run directly)
+    # every input is named like an object or a library (only then is a tool of
+    # unknown name asked whether it is a compiler driver)
+    plain_inputs: bool = True
+
+
+@dataclass(frozen=True)
+class LinkerProbe:
+    """The linker behind a tool, and what it reads without being told."""
+
+    version: bytes  # what the linker (and the driver) say of themselves: part of the identity
+    dependency_file: bool  # the linker writes --dependency-file
+    programs: tuple[str, ...]  # collect2, ld, lto-wrapper, the LTO plugin ...
+    lib_dirs: tuple[str, ...]  # the driver's and the linker's own library search dirs, in order
+
+
+_memo: dict[tuple[str, StatSig], LinkerProbe] = {}
+_lock = threading.Lock()
+
+
+def linker_probe(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
+    """Asked once per (tool, settled stat signature) in this process."""
+    try:
+        sig = trusted_sig(os.stat(tool))
+    except OSError:
+        return LinkerProbe(b"", False, (), ())
+    if sig is not None:
+        with _lock:
+            known = _memo.get((tool, sig))
+        if known is not None:
+            return known
+    found = _ask(tool, env, driver)
+    if sig is not None:
+        with _lock:
+            if len(_memo) > 256:
+                _memo.clear()
+            _memo[(tool, sig)] = found
+    return found
+
+
+def _ask(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
+    cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
+    path = env.get("PATH", os.defpath)
+
+    def ask(*args: str) -> str:
+        rc, out, _ = run_tool([tool, *args], cwd, env, timeout=PROBE_SECONDS)
+        return out.decode("utf-8", "surrogateescape").strip() if rc == 0 else ""
+
+    def program(name: str) -> str | None:
+        found = name if os.path.isabs(name) else shutil.which(name, path=path)
+        return os.path.realpath(found) if found and os.path.exists(found) else None
+
+    lib_dirs: list[str] = []
+    programs: list[str] = []
+    if driver:
+        ld = program(ask("-print-prog-name=ld") or "ld")
+        for line in ask("-print-search-dirs").splitlines():
+            if line.startswith("libraries: "):
+                lib_dirs = [os.path.normpath(d) for d in line.split(" ", 1)[1].lstrip("=").split(":") if d]
+        for name in ("collect2", "lto-wrapper", "lto1"):
+            found = ask(f"-print-prog-name={name}")
+            if found and os.path.isabs(found) and os.path.exists(found):
+                programs.append(os.path.realpath(found))
+        plugin = ask("-print-file-name=liblto_plugin.so")
+        if os.path.isabs(plugin) and os.path.exists(plugin):
+            programs.append(os.path.realpath(plugin))
+    else:
+        ld = os.path.realpath(tool)
+    if ld is None:
+        return LinkerProbe(b"", False, (), ())
+    rc, help_text, _ = run_tool([ld, "--help"], cwd, env, timeout=PROBE_SECONDS)
+    rc_v, version, _ = run_tool([ld, "--version"], cwd, env, timeout=PROBE_SECONDS)
+    rc_s, verbose, _ = run_tool([ld, "--verbose"], cwd, env, timeout=PROBE_SECONDS)
+    for d in re.findall(rb'SEARCH_DIR\("=?([^"]+)"\)', verbose if rc_s == 0 else b""):
+        lib_dirs.append(os.path.normpath(d.decode("utf-8", "surrogateescape")))
+    programs.append(ld)
+    return LinkerProbe(version=b"%d\0%s" % (rc_v, version), dependency_file=rc == 0 and b"--dependency-file" in help_text,
+                       programs=tuple(dict.fromkeys(programs)), lib_dirs=tuple(dict.fromkeys(lib_dirs)))
+
+
+class LinkFamily:
+    name = NAME
+    action = "link"
+
+    def describe_tool(self, tool: str, env: Mapping[str, str]) -> bytes:
+        driver = not _LD.match(os.path.basename(tool))
+        found = linker_probe(tool, env, driver)
+        if not driver:
+            return found.version
+        rc, out, err = run_tool([tool, "-v"], os.getcwd(), env)
+        return b"%d\0%s\0%s\0%s\0%s" % (rc, out, err, probe(tool, env).kind.encode(), found.version)
+
+    def tool_programs(self, tool: str, env: Mapping[str, str]) -> list[str]:
+        driver = not _LD.match(os.path.basename(tool))
+        return [*(probe(tool, env).programs if driver else ()), *linker_probe(tool, env, driver).programs]
+
+    def execute(self, inv: Invocation) -> RunResult:
+        """The link, with the linker told to list what it read. Its temporary files
+        (LTO's partitions) go to a directory of ours, whose entries are not inputs."""
+        line: LinkLine = inv.details
+        tmpdir = tempfile.mkdtemp(prefix="zccache-link-")
+        try:
+            depfile = os.path.join(tmpdir, "link.d")
+            option = "--dependency-file=" + depfile
+            command = [*inv.command, *(["-Xlinker", option] if line.driver else [option])]
+            rc, out, err = run_tool(command, inv.cwd, {**inv.env, "TMPDIR": tmpdir}, inv.umask)
+            if rc != 0:
+                return RunResult(rc, out, err)
+            try:
+                with open(depfile, "rb") as f:
+                    text = f.read().decode("utf-8", "surrogateescape")
+            except OSError:
+                return RunResult(rc, out, err, None, "linker wrote no dependency file")
+            private = os.path.realpath(tmpdir) + os.sep
+            inputs = [p for p in gcc.parse_depfile(text)
+                      if not os.path.realpath(os.path.join(inv.cwd, p)).startswith(private)]
+            return RunResult(rc, out, err, inputs)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def search_dirs(self, inv: Invocation, memo: Memo) -> SearchPath:
+        """Where -l looks: -L first, then LIBRARY_PATH (the driver's), then the
+        driver's and the linker's own directories."""
+        line: LinkLine = inv.details
+        found = linker_probe(inv.tool, inv.env, line.driver)
+        env_dirs = [d for d in inv.env.get("LIBRARY_PATH", "").split(os.pathsep) if d] if line.driver else []
+        order = [os.path.normpath(os.path.join(inv.cwd, d)) for d in [*line.lib_dirs, *env_dirs]]
+        return SearchPath(order=list(dict.fromkeys([*order, *found.lib_dirs])), system=[])
+
+    def unlisted_inputs(self, inv: Invocation, inputs: list[str], dirs: SearchPath,
+                        hashes: FileHashes) -> tuple[list[str], list[str]]:
+        """Every place an -l would have found its library before the one it found:
+        one appearing there later changes the link."""
+        line: LinkLine = inv.details
+        absent: list[str] = []
+        for name, static in line.libs:
+            if name.startswith(":"):
+                candidates = [name[1:]]
+            else:
+                candidates = [f"lib{name}.a"] if static else [f"lib{name}.so", f"lib{name}.a"]
+            for d in dirs.order:
+                paths = [os.path.join(d, c) for c in candidates]
+                first = next((j for j, p in enumerate(paths) if os.path.exists(p)), None)
+                absent.extend(paths[:first])  # in the dir it was found in: the kinds ld prefers
+                if first is not None:
+                    break
+        return [], list(dict.fromkeys(absent))
+
+    def preprocess(self, inv: Invocation) -> RunResult:
+        return RunResult(1, b"", b"a link has no preprocessor")
+
+
+FAMILY = LinkFamily()
+
+
+@hookimpl(tryfirst=True)
+def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
+    """Links run by the gcc/clang driver (known by name, or asked as gcc's family
+    asks) and by ld; None for everything else, which the compiler families see."""
+    tool = argv[0]
+    name = os.path.basename(tool)
+    if _LD.match(name):
+        return classify_ld(argv, cwd, env)
+    found = classify_driver(argv, cwd, env)
+    if found is None:
+        return None
+    if isinstance(found, Passthrough):
+        # counted as ours only for a tool known to be a compiler: asking an unknown
+        # tool what it is costs a run, not worth it for a command we would not cache
+        return found if gcc._COMPILER.match(name) or known_kind(tool) in ("gcc", "clang") else None
+    if not gcc._COMPILER.match(name) and not known_kind(tool) and not found.details.plain_inputs:
+        return None
+    kind = probe(tool, env).kind
+    if kind not in ("gcc", "clang"):
+        return None
+    if kind == "clang" and any(a.startswith("-flto") and a != "-fno-lto" for a in found.args):
+        return Passthrough("clang LTO link", tool, "link")
+    return _checked(found)
+
+
+def _checked(inv: Invocation) -> Invocation | Passthrough:
+    line: LinkLine = inv.details
+    if not linker_probe(inv.tool, inv.env, line.driver).dependency_file:
+        return Passthrough("linker without --dependency-file", inv.tool, "link")
+    return inv
+
+
+def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough | None:
+    """A link by the driver; None when the command is not a link (a compile, -E,
+    --version ...). The driver's -l, -L and -static join the linker's own words,
+    in order, since -Wl,-Bstatic applies to the -l after it."""
+    tool = argv[0]
+    try:
+        args = gcc.expand_response_files(argv[1:], cwd)
+    except OSError:
+        return None
+    line = LinkLine(output="a.out")
+    words: list[str] = []
+    inputs = 0
+    reason = ""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        value = None
+        opt = a
+        if a in gcc._TAKES_VALUE:
+            if i + 1 >= len(args):
+                return None
+            value = args[i + 1]
+        else:
+            for prefix in gcc._ATTACHED:
+                if a.startswith(prefix) and len(a) > len(prefix) and not gcc._is_longer_option(a):
+                    opt, value = prefix, a[len(prefix):]
+                    break
+        if a in _NOT_LINK or a.startswith(_NOT_LINK_PREFIXES):
+            return None
+        if not reason:
+            if opt.startswith(_DRIVER_PASSTHROUGH):
+                reason = f"unsupported link option {opt.split('=')[0]}"
+            elif a.startswith("-fuse-ld=") and a != "-fuse-ld=bfd":
+                reason = f"linker {a}"
+            elif a == "-" or (opt == "-x" and value != "none"):
+                reason = "compile and link"
+        if opt == "-o":
+            line.output = value or ""
+        elif opt in ("-l", "-L"):
+            words.append(opt + (value or ""))
+        elif a in ("-static", "-static-pie"):
+            words.append("-static")
+        elif a.startswith("-Wl,"):
+            words.extend(a[4:].split(","))
+        elif a == "-Xlinker":
+            words.append(value or "")
+        elif not a.startswith("-") and value is None:
+            inputs += 1
+            if os.path.splitext(a)[1] in gcc._LANG_OF_EXT:
+                reason = reason or "compile and link"
+            elif not _LINK_INPUT.search(a):
+                line.plain_inputs = False
+        i += 2 if value is not None and opt == a else 1
+    if not inputs and not any(w.startswith("-l") for w in words):
+        return None
+    if reason:
+        return Passthrough(reason, tool, "link")
+    why = _linker_words(words, line)
+    if why:
+        return Passthrough(why, tool, "link")
+    basedir = env.get("ZCCACHE_BASEDIR")
+    if basedir:
+        args = gcc.rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
+    return _invocation(tool, args, cwd, env, line)
+
+
+def classify_ld(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough:
+    tool = argv[0]
+    args = list(argv[1:])
+    if any(a in ("-v", "--version", "-V", "--help") for a in args):
+        return Passthrough("not linking", tool, "link")
+    line = LinkLine(output="a.out", driver=False)
+    words: list[str] = []
+    i = 0
+    while i < len(args):  # -o is ld's own here, not a word of the linker line checks
+        a = args[i]
+        if a in ("-o", "--output"):
+            if i + 1 >= len(args):
+                return Passthrough("missing value for -o", tool, "link")
+            line.output = args[i + 1]
+            i += 2
+            continue
+        if a.startswith("--output="):
+            line.output = a.partition("=")[2]
+        elif a.startswith("-o") and len(a) > 2:
+            line.output = a[2:]
+        else:
+            words.append(a)
+        i += 1
+    why = _linker_words(words, line)
+    if why:
+        return Passthrough(why, tool, "link")
+    found = _invocation(tool, args, cwd, env, line)
+    return _checked(found) if isinstance(found, Invocation) else found
+
+
+def _linker_words(words: list[str], line: LinkLine) -> str:
+    """Read the linker's own options into line; the reason to pass through, or ''."""
+    static = False
+    i = 0
+    while i < len(words):
+        w = words[i]
+        value = words[i + 1] if w in _LD_TAKES_VALUE and i + 1 < len(words) else None
+        if w.startswith(_LD_PASSTHROUGH_PREFIXES) or (w == "--build-id" and value == "uuid"):
+            return f"unsupported linker option {w.split('=')[0]}"
+        if w in _STATIC:
+            static = True
+        elif w in _DYNAMIC:
+            static = False
+        elif w in ("-l", "--library") and value is not None:
+            line.libs.append((value, static))
+        elif w.startswith("--library="):
+            line.libs.append((w.partition("=")[2], static))
+        elif w.startswith("-l") and len(w) > 2:
+            line.libs.append((w[2:], static))
+        elif w in ("-L", "--library-path") and value is not None:
+            line.lib_dirs.append(value)
+        elif w.startswith("--library-path="):
+            line.lib_dirs.append(w.partition("=")[2])
+        elif w.startswith("-L") and len(w) > 2:
+            line.lib_dirs.append(w[2:])
+        elif w in ("-Map", "--Map") and value is not None:
+            line.side_outputs["map"] = value
+        elif w.startswith(("-Map=", "--Map=")):
+            line.side_outputs["map"] = w.partition("=")[2]
+        elif w == "--out-implib" and value is not None:
+            line.side_outputs["implib"] = value
+        elif w.startswith("--out-implib="):
+            line.side_outputs["implib"] = w.partition("=")[2]
+        i += 2 if value is not None else 1
+    return ""
+
+
+def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], line: LinkLine) -> Invocation | Passthrough:
+    outputs = {"output": line.output, **line.side_outputs}
+    for path in outputs.values():
+        if not path or path == "-" or gcc._not_a_file(cwd, path):
+            return Passthrough("link output is not a regular file", tool, "link")
+    if len(set(outputs.values())) != len(outputs):
+        return Passthrough("link outputs overlap", tool, "link")
+    # The output's name is not in the linked bytes, so it leaves the key; a map file
+    # names it, and the inputs as given (relative to the working directory).
+    side = len(outputs) > 1
+    key_args = list(args) if side else [_without_output_name(a, line.output) for a in args]
+    return Invocation(
+        family=FAMILY,
+        tool=tool,
+        args=args,
+        cwd=cwd,
+        env=env,
+        key_args=key_args,
+        sources=[],
+        outputs=outputs,
+        key_env={k: env[k] for k in _KEY_ENV if k in env},
+        hash_cwd=side,
+        can_preprocess=False,
+        time_macros_ok=True,
+        text_inputs=False,
+        details=line,
+    )
+
+
+def _without_output_name(arg: str, output: str) -> str:
+    if arg == output:
+        return "zccache:output"
+    for prefix in ("-o", "--output="):
+        if arg == prefix + output:
+            return prefix + "zccache:output"
+    return arg
