@@ -395,10 +395,11 @@ def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], li
             return Passthrough("link output is not a regular file", tool, "link")
     if len(set(outputs.values())) != len(outputs):
         return Passthrough("link outputs overlap", tool, "link")
-    # The output's name is not in the linked bytes, so it leaves the key; a map file
-    # names it, and the inputs as given (relative to the working directory).
+    # The output's name stays in the key: with a version script and no -soname, ld
+    # writes it into the version definitions; a map file names it too, and the
+    # inputs as given, relative to the working directory.
     side = len(outputs) > 1
-    key_args = list(args) if side else [_without_output_name(a, line.output) for a in args]
+    key_args = list(args)
     return Invocation(
         family=FAMILY,
         tool=tool,
@@ -415,12 +416,3 @@ def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], li
         text_inputs=False,
         details=line,
     )
-
-
-def _without_output_name(arg: str, output: str) -> str:
-    if arg == output:
-        return "zccache:output"
-    for prefix in ("-o", "--output="):
-        if arg == prefix + output:
-            return prefix + "zccache:output"
-    return arg
