@@ -94,8 +94,8 @@ def test_every_request_type(zc, tmp_path):
     second = ask(zc, "CompileEphemeral", **req)
     assert second["cached"] is True and (tmp_path / "a.o").read_bytes() == obj
     # a passthrough is handed back to the client to exec
-    link = ask(zc, "CompileEphemeral", **compile_request(tmp_path, zc.env, "a.o", "-o", "prog"))
-    assert link["passthrough"] is True and not (tmp_path / "prog").exists()
+    pre = ask(zc, "CompileEphemeral", **compile_request(tmp_path, zc.env, "-E", "a.c", "-o", "a.i"))
+    assert pre["passthrough"] is True and not (tmp_path / "a.i").exists()
     # sessions
     journal = tmp_path / "j.jsonl"
     started = ask(zc, "SessionStart", client_pid=os.getpid(), working_dir=str(tmp_path), log_file=None,
@@ -112,10 +112,14 @@ def test_every_request_type(zc, tmp_path):
     assert ask(zc, "SessionEnd", session_id=sid)["t"] == "Error"
     assert ask(zc, "SessionStart", client_pid=1, working_dir=str(tmp_path), log_file=None, track_stats=True,
                journal_path=str(tmp_path / "j.txt"), profile=False, private_daemon=None)["t"] == "Error"
-    # LinkEphemeral runs the tool
-    linked = ask(zc, "LinkEphemeral", client_pid=1, tool="/usr/bin/ar", args=["rcs", "liba.a", "a.o"],
-                 cwd=str(tmp_path), env=None)
-    assert linked["t"] == "LinkResult" and linked["exit_code"] == 0 and (tmp_path / "liba.a").is_file()
+    # LinkEphemeral: an archive, then the same again from the cache
+    time.sleep(0.05)  # a.o was just restored: an input newer than the run's start is not stored
+    for cached in (False, True):
+        (tmp_path / "liba.a").unlink(missing_ok=True)
+        linked = ask(zc, "LinkEphemeral", client_pid=1, tool="/usr/bin/ar", args=["rcs", "liba.a", "a.o"],
+                     cwd=str(tmp_path), env=None)
+        assert linked["t"] == "LinkResult" and linked["exit_code"] == 0 and (tmp_path / "liba.a").is_file(), linked
+        assert linked["cached"] is cached
     # fingerprints
     write(tmp_path / "src" / "x.c", "1")
     fp = dict(cache_file=str(tmp_path / "fp.json"), cache_type="hash", root=str(tmp_path / "src"), extensions=["c"],

@@ -14,6 +14,7 @@ from conftest import BIN, ROOT
 SCONS = shutil.which("scons", path=BIN)
 DEMO = ROOT / "examples" / "scons-demo"
 UNITS = 22
+LINK_RUNS = 4  # ar and ranlib for libutil.a, the links of libplug.so and of the program
 EXPECTED = b"total 730 plug 43\n"
 
 pytestmark = [
@@ -44,7 +45,9 @@ def test_rebuild_after_clean_and_in_fresh_checkout_is_all_hits(zc, tmp_path):
     assert first.returncode == 0, first.stderr
     stats = zc.stats()
     assert (stats["misses"], stats["hits"]) == (UNITS, 0)
+    assert (stats["links"]["misses"], stats["links"]["hits"]) == (LINK_RUNS, 0)
     assert run_app(proj) == EXPECTED
+    built = {name: (proj / name).read_bytes() for name in ("app", "libutil.a", "libplug.so")}
     assert scons(zc, proj, "-c").returncode == 0
     assert not (proj / "util" / "u0.o").exists()
     zc.zero()
@@ -52,7 +55,9 @@ def test_rebuild_after_clean_and_in_fresh_checkout_is_all_hits(zc, tmp_path):
     assert again.returncode == 0, again.stderr
     stats = zc.stats()
     assert (stats["hits"], stats["misses"]) == (UNITS, 0)
+    assert (stats["links"]["hits"], stats["links"]["misses"]) == (LINK_RUNS, 0)
     assert run_app(proj) == EXPECTED
+    assert {name: (proj / name).read_bytes() for name in built} == built
     # a copy at another path (no -g: objects do not name their directory)
     other = project(tmp_path, "elsewhere")
     zc.zero()
@@ -110,6 +115,7 @@ def test_toolpath_alternative_and_summary(zc, tmp_path):
     done = scons(zc, proj, "--zccache-stats")
     assert done.returncode == 0, done.stderr
     assert f"zccache: 0 hits, {UNITS} misses".encode() in done.stdout
+    assert f"; links: 0 hits, {LINK_RUNS} misses".encode() in done.stdout
 
 
 def test_plain_tool_name_works_in_a_fresh_venv(zc, tmp_path):

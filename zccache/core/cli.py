@@ -22,7 +22,7 @@ Try 'zccache --help' for the commands.
 BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats",
                     "session-end", "analyze", "fp")
 # Commands of the built-in plugins whose names are also programs on PATH.
-PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts")
+PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,7 +237,7 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("Cache directory", str(summary["cache_dir"]))
-    for title, part in (("Compiles", summary), ("Links and archives", summary["links"])):
+    for title, part in (("Compiles", summary), ("Links and archives", summary["links"]), ("zccache exec", summary["exec"])):
         table.add_row(title, "")
         table.add_row("  Hits", f"{part['hits']}  (direct {part['hits_direct']}, preprocessed {part['hits_preprocessed']})"
                       if title == "Compiles" else str(part["hits"]))

@@ -409,15 +409,34 @@ class Daemon:
         return self._reply("StoreResult", stored=True)
 
     def _link(self, fields: dict[str, Any]) -> bytes:
+        """A link (or archive) asked for by name: served like a compile, through the
+        link and archive families; a passthrough is run here, since the asker wants
+        the result and not an instruction."""
+        from zccache.core.config import Config, ConfigError
+        from zccache.core.launcher import Exec, is_self, launch
         from zccache.core.process import run_tool
 
         env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
-        if not os.path.isabs(fields["tool"]):
-            return self._reply("Error", message="the tool must be an absolute path")
-        rc, out, err = run_tool([fields["tool"], *map(str, fields["args"])], fields["cwd"], env, fields.get("umask"))
-        self._count("passthrough")
-        return self._reply("LinkResult", exit_code=rc, stdout=out, stderr=err, cached=False,
-                           warning="links are run, not cached, by this version")
+        tool, args, cwd = fields["tool"], [str(a) for a in fields["args"]], fields["cwd"]
+        if not os.path.isabs(tool) or is_self(tool):
+            return self._reply("Error", message="the tool must be an absolute path to a real tool")
+        try:
+            config = Config.from_env(env)
+        except ConfigError as exc:
+            return self._reply("Error", message=str(exc))
+        umask = fields.get("umask")
+        umask = umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None
+        decision = launch([tool, *args], cwd, env, config, self.pm, self.engine, umask=umask)
+        if isinstance(decision, Exec):
+            self._count("passthrough")
+            rc, out, err = run_tool([tool, *args], cwd, env, umask)
+            return self._reply("LinkResult", exit_code=rc, stdout=out, stderr=err, cached=False,
+                               warning=f"not cached: {decision.reason}")
+        for _inv, outcome in decision.results:
+            self._count(outcome.kind)
+        cached = bool(decision.results) and all(o.kind == "hit" for _, o in decision.results)
+        return self._reply("LinkResult", exit_code=decision.returncode, stdout=decision.stdout,
+                           stderr=decision.stderr, cached=cached, warning=None)
 
     def _fp_check(self, fields: dict[str, Any]) -> bytes:
         from zccache.core.fingerprint import FingerprintError

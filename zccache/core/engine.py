@@ -279,7 +279,8 @@ class Engine:
             except OSError:
                 raise Uncacheable(f"output not written: {role}") from None
             files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data, executable])
-        store.set("r:" + key, {"files": files, "stdout": run.stdout, "stderr": run.stderr})
+        store.set("r:" + key, {"files": files, "stdout": run.stdout if "stdout" in inv.streams else b"",
+                               "stderr": run.stderr if "stderr" in inv.streams else b""})
         info = getattr(inv.family, "artifact_info", None)
         listed = info(inv) if info is not None else None
         if listed:

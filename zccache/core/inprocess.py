@@ -73,18 +73,30 @@ class InProcessCache:
         decision = launch(command, cwd, classify_env, self.config, self.pm, self.engine, found=found)
         with self._lock:
             if isinstance(decision, Exec):
-                self.counts["passthrough"] += 1
+                self.counts[_counted(decision.action, "passthrough")] += 1
                 return None
             for _inv, outcome in decision.results:
-                self.counts[outcome.kind] += 1
+                self.counts[_counted(outcome.action, outcome.kind)] += 1
         return decision
 
     def summary(self) -> str:
+        """The compiles' figures, then the links' (and archives') when there were any."""
         c = self.counts
-        lookups = c["hit"] + c["miss"]
-        rate = 100.0 * c["hit"] / lookups if lookups else 0.0
-        return (f"zccache: {c['hit']} hits, {c['miss']} misses, {c['passthrough']} uncacheable, "
-                f"{c['failed']} failed ({rate:.1f} % hit rate)")
+        text = "zccache: " + _figures(c, "")
+        if any(k.startswith("link.") for k in c):
+            text += "; links: " + _figures(c, "link.")
+        return text
+
+
+def _counted(action: str, kind: str) -> str:
+    return f"link.{kind}" if action == "link" else kind
+
+
+def _figures(c: Counter[str], prefix: str) -> str:
+    hits, misses = c[prefix + "hit"], c[prefix + "miss"]
+    rate = 100.0 * hits / (hits + misses) if hits + misses else 0.0
+    return (f"{hits} hits, {misses} misses, {c[prefix + 'passthrough']} uncacheable, "
+            f"{c[prefix + 'failed']} failed ({rate:.1f} % hit rate)")
 
 
 def emit(out: bytes, err: bytes) -> None:

@@ -69,7 +69,7 @@ class ToolFamily(Protocol):
     #   unlisted_inputs(inv, headers, dirs, hashes) -> (present, absent): files the
     #     run may have read that its dependency output does not name (recorded by
     #     content), and paths where a new file would change the result (probed).
-    #   action: "compile" (the default) or "link": statistics count them apart.
+    #   action: "compile" (the default), "link" or "exec": statistics count them apart.
 
 
 @dataclass
@@ -107,6 +107,8 @@ class Invocation:
     # Inputs the run rewrites in place (ranlib's archive, the archive ``ar r`` adds
     # to): their content before the run is in the key, their change during it expected.
     in_place: frozenset[str] = frozenset()
+    # The output streams a hit replays (and the store keeps); a miss shows both.
+    streams: frozenset[str] = frozenset({"stdout", "stderr"})
 
     @property
     def command(self) -> list[str]:
@@ -155,4 +157,4 @@ class Outcome:
     returncode: int = 0
     key: str | None = None
     seconds: float = 0.0
-    action: str = "compile"  # or "link" (links, archives)
+    action: str = "compile"  # or "link" (links, archives), or "exec" (zccache exec)

@@ -28,6 +28,7 @@ BUILTINS = (
     "zccache.core.toolchains.rustc",
     "zccache.core.toolchains.linker",
     "zccache.core.toolchains.archiver",
+    "zccache.core.exec_command",
     "zccache.plugins.cmake",
     "zccache.plugins.setuptools",
     "zccache.plugins.meson",

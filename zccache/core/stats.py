@@ -3,8 +3,8 @@
 Counter names: ``hit.direct``, ``hit.preprocessed``, ``miss``, ``failed`` (the
 compiler itself failed), ``uncacheable.<reason>`` (run as is, with the reason), and
 ``corrupt_dropped`` (a damaged entry was found, deleted and recompiled). Links and
-archives count under the same names with a ``link.`` prefix, so that a user sees
-their compiles and their links apart.
+archives count under the same names with a ``link.`` prefix, ``zccache exec`` runs
+with ``exec.``, so that a user sees their compiles, links and other tools apart.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from zccache.core.invocation import Invocation, Outcome
 from zccache.core.store import Store
 
 LINK = "link."
+EXEC = "exec."
+_PREFIX = {"link": LINK, "exec": EXEC}
 
 
 def counter_name(outcome: Outcome) -> str:
@@ -25,7 +27,7 @@ def counter_name(outcome: Outcome) -> str:
         name = f"uncacheable.{outcome.reason or 'unknown'}"
     else:
         name = outcome.kind
-    return LINK + name if outcome.action == "link" else name
+    return _PREFIX.get(outcome.action, "") + name
 
 
 class StatsRecorder:
@@ -57,12 +59,12 @@ class StatsRecorder:
 
 def summarize(counters: dict[str, int]) -> dict[str, object]:
     """The compiles' figures at the top level (as before links were counted), the
-    links' under ``links``, with the same fields."""
-    compiles = {k: v for k, v in counters.items() if not k.startswith(LINK)}
-    links = {k.removeprefix(LINK): v for k, v in counters.items() if k.startswith(LINK)}
+    links' under ``links`` and zccache exec's under ``exec``, with the same fields."""
+    compiles = {k: v for k, v in counters.items() if not k.startswith((LINK, EXEC))}
     summary = _summarize(compiles)
     summary["corrupt_dropped"] = counters.get("corrupt_dropped", 0)
-    summary["links"] = _summarize(links)
+    for section, prefix in (("links", LINK), ("exec", EXEC)):
+        summary[section] = _summarize({k.removeprefix(prefix): v for k, v in counters.items() if k.startswith(prefix)})
     return summary
 
 
