@@ -332,15 +332,17 @@ def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
             str(DOWNLOADS), PIP_SDIST])
         archives = [p for p in DOWNLOADS.glob("*.tar.gz") if PIP_SDIST.split("==")[1] in p.name]
     out: dict = {"package": PIP_SDIST, "tools": {}}
-    for tname, tool in tools.items():
-        if tname == "zccache-py":
-            continue  # `zccache pip` shims name the native launcher: the same run as zccache's
-        venv_dir = scratch / f"pipvenv-{tname}"
+    runs = [(tname, tool, {}) for tname, tool in tools.items() if tname != "zccache-py"]
+    if "zccache" in tools:  # the same, with links and archives run plainly: what link caching adds
+        runs.append(("zccache (links off)", tools["zccache"], {"ZCCACHE_LINKS": "0"}))
+    for tname, tool, extra in runs:
+        # (zccache-py is left out: `zccache pip` shims name the native launcher, the same run as zccache's)
+        venv_dir = scratch / f"pipvenv-{len(out['tools'])}"
         sh([sys.executable, "-m", "venv", str(venv_dir)])
         env = {**tool.env, "PATH": f"{venv_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
-               "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra}
         install = ["pip", "install", "-q", "--no-cache-dir", "--force-reinstall", str(archives[0])]
-        if tname == "zccache":
+        if tool.name == "zccache":
             cmd = [tool.launcher, *install]
         else:
             cmd = [str(venv_dir / "bin" / "pip"), *install[1:]]
@@ -475,10 +477,12 @@ def report(results: dict) -> str:
     pw = results["workloads"].get("pip")
     if pw and "tools" in pw:
         lines += [f"#### pip: `pip install --no-cache-dir --force-reinstall` of the {pw['package']} sdist", "",
-                  "| tool | cold (s) | warm (s) | cold / warm | warm hits |", "|---|---:|---:|---:|---:|"]
+                  "| tool | cold (s) | warm (s) | cold / warm | warm hits | warm link hits |",
+                  "|---|---:|---:|---:|---:|---:|"]
         for name, row in pw["tools"].items():
+            link_hits = row["warm_stats"].get("links", {}).get("hits", "-")
             lines.append(f"| {name} | {row['cold_s']:.2f} | {row['warm_s']:.2f} | {ratio(row['cold_s'], row['warm_s'])} "
-                         f"| {row['warm_stats'].get('hits', '-')} |")
+                         f"| {row['warm_stats'].get('hits', '-')} | {link_hits} |")
         lines.append("")
     cw = results["workloads"].get("cargo")
     if cw and "tools" in cw:

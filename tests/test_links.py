@@ -252,6 +252,8 @@ def test_archives(zc, tmp_path):
 def test_link_hit_with_the_python_client_and_in_process(zc, tmp_path):
     objects(zc, tmp_path)
     library(zc, tmp_path, "lib", 5)
+    off = zc.run("gcc", "main.o", "f.o", "-Llib", "-lg", "-o", "app", cwd=tmp_path, env={"ZCCACHE_LINKS": "0"})
+    assert off.returncode == 0 and links(zc)[2] == {"link caching off (ZCCACHE_LINKS=0)": 1}
     found = []
     for _ in range(2):
         (tmp_path / "app").unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Mapping
 
+from zccache.core.config import env_flag
 from zccache.core.hashing import StatSig, trusted_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
@@ -78,10 +79,14 @@ def deterministic_by_default(tool: str, env: Mapping[str, str]) -> bool:
 def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough | None:
     name = os.path.basename(argv[0])
     if _AR.match(name):
-        return classify_ar(argv, cwd, env)
-    if _RANLIB.match(name):
-        return classify_ranlib(argv, cwd, env)
-    return None
+        found = classify_ar(argv, cwd, env)
+    elif _RANLIB.match(name):
+        found = classify_ranlib(argv, cwd, env)
+    else:
+        return None
+    if isinstance(found, Invocation) and not env_flag(env, "ZCCACHE_LINKS", True):
+        return Passthrough("link caching off (ZCCACHE_LINKS=0)", argv[0], "link")
+    return found
 
 
 def classify_ar(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from zccache.core.config import env_flag
 from zccache.core.hashing import StatSig, trusted_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
@@ -230,7 +231,10 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     tool = argv[0]
     name = os.path.basename(tool)
     if _LD.match(name):
-        return classify_ld(argv, cwd, env)
+        found_ld = classify_ld(argv, cwd, env)
+        if not env_flag(env, "ZCCACHE_LINKS", True) and isinstance(found_ld, Invocation):
+            return Passthrough("link caching off (ZCCACHE_LINKS=0)", tool, "link")
+        return found_ld
     found = classify_driver(argv, cwd, env)
     if found is None:
         return None
@@ -243,6 +247,8 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     kind = probe(tool, env).kind
     if kind not in ("gcc", "clang"):
         return None
+    if not env_flag(env, "ZCCACHE_LINKS", True):
+        return Passthrough("link caching off (ZCCACHE_LINKS=0)", tool, "link")
     if kind == "clang" and any(a.startswith("-flto") and a != "-fno-lto" for a in found.args):
         return Passthrough("clang LTO link", tool, "link")
     return _checked(found)
