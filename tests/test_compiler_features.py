@@ -278,6 +278,13 @@ def test_has_include_of_a_computed_name_is_passed_through(zc, tmp_path):
     for _ in range(2):
         compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
     assert zc.stats()["uncacheable"] == {"__has_include of a computed name": 2}
+    # the fallback definition headers give older compilers (libc++'s, clang's stdint.h)
+    # names no header: cached
+    write(tmp_path / "b.c", "#ifndef __has_include\n#  define __has_include(...) 0\n#endif\n"
+          "#if __has_include(<nothere.h>)\nint y = 1;\n#endif\nint z = 3;\n")
+    for _ in range(2):
+        compile_checked(zc, tmp_path, "gcc", ["-c", "b.c", "-o", "b.o"], ["b.o"])
+    assert counts(zc) == (1, 1)
 
 
 # -- profiles (ccache: profiling*.bash) --------------------------------------------------------

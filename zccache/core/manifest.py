@@ -141,8 +141,19 @@ def include_form(quoted: bytes | None, bracketed: bytes | None, other: bytes | N
     return "?", (other or b"").decode("utf-8", "surrogateescape").strip()
 
 
+_DEFINES_HAS_INCLUDE = re.compile(rb"[ \t]*#[ \t]*define[ \t]+__has_include")
+
+
 def _has_include_names(data: bytes) -> tuple[tuple[str, str], ...]:
-    return tuple(dict.fromkeys(include_form(*m.groups()) for m in _HAS_INCLUDE.finditer(data)))
+    """Skips the fallback definitions headers give for compilers without it
+    (``#define __has_include(...) 0``): a parameter list, not a header name."""
+    names = []
+    for m in _HAS_INCLUDE.finditer(data):
+        line_start = data.rfind(b"\n", 0, m.start()) + 1
+        if _DEFINES_HAS_INCLUDE.match(data, line_start):
+            continue
+        names.append(include_form(*m.groups()))
+    return tuple(dict.fromkeys(names))
 
 
 def _norm(cwd: str, path: str) -> str:

@@ -36,6 +36,8 @@ class Probe:
     # __DATE__/__TIME__ follow SOURCE_DATE_EPOCH (gcc 7+, clang 16+): only then does
     # setting it make a source that uses them reproducible, and so cacheable
     source_date_epoch: bool = False
+    # Emscripten's configuration file (LLVM root, cache dir ...): by content in every key
+    config_files: tuple[str, ...] = ()
 
 
 _memo: dict[tuple[str, StatSig], Probe] = {}
@@ -116,7 +118,21 @@ def _ask(tool: str, env: Mapping[str, str]) -> Probe:
         if rc == 0:
             programs.extend(_programs(err.decode("utf-8", "surrogateescape"), env.get("PATH", os.defpath)))
     macros = b"\n".join(sorted(out.splitlines()))
-    return Probe(kind, macros, tuple(dict.fromkeys(programs)), _honours_source_date_epoch(tool, cwd, env))
+    config = _emscripten_config(tool, cwd, env) if kind == "emscripten" else ()
+    return Probe(kind, macros, tuple(dict.fromkeys(programs)), _honours_source_date_epoch(tool, cwd, env), config)
+
+
+def _emscripten_config(tool: str, cwd: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    """Where this emcc reads its configuration: em-config beside it says; the
+    user's ~/.emscripten too, which takes over when it appears."""
+    found = [os.path.expanduser("~/.emscripten")]
+    em_config = os.path.join(os.path.dirname(tool), "em-config")
+    if os.access(em_config, os.X_OK):
+        rc, out, _ = run_tool([em_config, "EM_CONFIG"], cwd, env, timeout=PROBE_SECONDS)
+        text = out.decode("utf-8", "surrogateescape").strip()
+        if rc == 0 and os.path.isabs(text):
+            found.append(text)
+    return tuple(dict.fromkeys(found))
 
 
 def _honours_source_date_epoch(tool: str, cwd: str, env: Mapping[str, str]) -> bool:

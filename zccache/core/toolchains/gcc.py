@@ -26,7 +26,10 @@ from zccache.core.toolchains.gcc_inputs import PCH_SUFFIXES, profile_files, unli
 
 NAME = "gcc"
 _PCH_PRAGMA = re.compile(rb'^#pragma GCC pch_preprocess "([^"]+)"', re.M)
-_COMPILER = re.compile(r"^(?:.*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(?:-\d+(?:\.\d+)*)?$")
+_COMPILER = re.compile(r"^(?:.*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|emcc|em\+\+)(?:-\d+(?:\.\d+)*)?$")
+KINDS = ("gcc", "clang", "emscripten")  # what compiler_probe may call a compiler this family drives
+# Emscripten reads its settings from these variables (and EMCC_CFLAGS adds flags)
+_EMSCRIPTEN_ENV = ("EM_", "EMCC_", "EMSDK")
 
 # Options whose value is the next argument when not attached ("-I dir" / "-Idir").
 _TAKES_VALUE = {
@@ -234,8 +237,8 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     if _COMPILER.match(os.path.basename(argv[0])):
         return found
     if isinstance(found, Passthrough):
-        return found if known_kind(argv[0]) in ("gcc", "clang") else None
-    if probe(argv[0], env).kind not in ("gcc", "clang"):
+        return found if known_kind(argv[0]) in KINDS else None
+    if probe(argv[0], env).kind not in KINDS:
         return None
     return found
 
@@ -316,6 +319,10 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         key_files += profile_files(cwd, output, p.profile_use, p.profile_dir)
     hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
     key_env = {k: env[k] for k in _KEY_ENV if k in env}
+    found = probe(tool, env)
+    if found.kind == "emscripten":  # its version is in -v (describe_tool); its settings here
+        key_env.update({k: v for k, v in env.items() if k.startswith(_EMSCRIPTEN_ENV)})
+        key_files += [*found.config_files, *([env["EM_CONFIG"]] if os.path.isabs(env.get("EM_CONFIG", "")) else [])]
     return Invocation(
         family=FAMILY,
         tool=tool,
@@ -328,7 +335,7 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         key_env=key_env,
         hash_cwd=(p.debug and hash_dir) or p.coverage or p.profile_arcs,
         can_preprocess=True,
-        time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")) and probe(tool, env).source_date_epoch,
+        time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")) and found.source_date_epoch,
         path_map=path_map,
         relocatable=frozenset({"depfile"}) if path_map else frozenset(),
         key_files=key_files,

@@ -56,6 +56,19 @@ _STATIC = {"-Bstatic", "-static", "-dn", "-non_shared", "--static"}
 _DYNAMIC = {"-Bdynamic", "-dy", "-call_shared"}
 _LD_PASSTHROUGH_PREFIXES = ("@", "--dependency-file", "-plugin", "--plugin", "--insert-timestamp",
                             "--build-id=uuid", "-o", "--output", "--sysroot")
+# Emscripten links (emcc/em++ without -c): what reads or writes files besides the
+# objects, libraries and the outputs -o names, or changes which outputs there are.
+_EMCC_PASSTHROUGH = ("--preload-file", "--embed-file", "--js-library", "--pre-js", "--post-js", "--extern-pre-js",
+                     "--extern-post-js", "--shell-file", "-gsource-map", "--source-map-base", "--emit-symbol-map",
+                     "-pthread", "-gseparate-dwarf", "--closure", "--emrun", "--cpuprofiler", "--memoryprofiler",
+                     "--threadprofiler", "--proxy-to-worker", "--use-preload-plugins", "--js-transform", "--emit-tsd",
+                     "--embind-emit-tsd", "--post-link", "-r")
+_EMCC_SETTINGS_PASSTHROUGH = ("SINGLE_FILE", "WASM", "USE_PTHREADS", "PROXY_TO_PTHREAD", "MAIN_MODULE", "SIDE_MODULE",
+                              "SPLIT_MODULE", "SEPARATE_DWARF", "STANDALONE_WASM", "LZ4", "PROXY_TO_WORKER",
+                              "WASM_BIGINT_JS", "BUILD_AS_WORKER", "EMIT_PRODUCERS_SECTION")
+# -o's extension -> the other files an Emscripten link writes beside it (by stem)
+_EMCC_OUTPUTS = {".js": (".wasm",), ".mjs": (".wasm",), ".html": (".js", ".wasm"), ".wasm": ()}
+_EMCC_ENV = ("EM_", "EMCC_", "EMSDK")
 # Environment the driver or the linker reads.
 _KEY_ENV = ("LIBRARY_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "LD_RUN_PATH", "LD_LIBRARY_PATH", "LANG",
             "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LANGUAGE", "CCC_OVERRIDE_OPTIONS")
@@ -73,6 +86,8 @@ class LinkLine:
     # every input is named like an object or a library (only then is a tool of
     # unknown name asked whether it is a compiler driver)
     plain_inputs: bool = True
+    emscripten: bool = False  # emcc/em++: no dependency file; inputs from the command line
+    inputs: list[str] = field(default_factory=list)  # the positional inputs, as given
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,8 @@ def linker_probe(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe
 def _ask(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
     cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
     path = env.get("PATH", os.defpath)
+    if driver and probe(tool, env).kind == "emscripten":
+        return _ask_emscripten(tool, cwd, env)
 
     def ask(*args: str) -> str:
         rc, out, _ = run_tool([tool, *args], cwd, env, timeout=PROBE_SECONDS)
@@ -149,6 +166,26 @@ def _ask(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
                        programs=tuple(dict.fromkeys(programs)), lib_dirs=tuple(dict.fromkeys(lib_dirs)))
 
 
+def _ask_emscripten(tool: str, cwd: str, env: Mapping[str, str]) -> LinkerProbe:
+    """emcc links with wasm-ld, then optimises with binaryen's wasm-opt and may run
+    node: where they are is in its configuration, which em-config beside it reads."""
+    em_config = os.path.join(os.path.dirname(tool), "em-config")
+    programs: list[str] = []
+    if os.access(em_config, os.X_OK):
+        values = {}
+        for name in ("LLVM_ROOT", "BINARYEN_ROOT", "NODE_JS"):
+            rc, out, _ = run_tool([em_config, name], cwd, env, timeout=PROBE_SECONDS)
+            values[name] = out.decode("utf-8", "surrogateescape").strip() if rc == 0 else ""
+        import glob
+
+        programs += sorted(glob.glob(os.path.join(values["LLVM_ROOT"], "wasm-ld*"))) if values["LLVM_ROOT"] else []
+        if values["BINARYEN_ROOT"]:
+            programs.append(os.path.join(values["BINARYEN_ROOT"], "bin", "wasm-opt"))
+        programs += re.findall(r"/[^'\"\],\s]+", values["NODE_JS"])
+    found = [os.path.realpath(p) for p in programs if os.path.exists(p)]
+    return LinkerProbe(version=b"", dependency_file=False, programs=tuple(dict.fromkeys(found)), lib_dirs=())
+
+
 class LinkFamily:
     name = NAME
     action = "link"
@@ -169,6 +206,9 @@ class LinkFamily:
         """The link, with the linker told to list what it read. Its temporary files
         (LTO's partitions) go to a directory of ours, whose entries are not inputs."""
         line: LinkLine = inv.details
+        if line.emscripten:  # every input is in the key already
+            rc, out, err = run_tool(inv.command, inv.cwd, inv.env, inv.umask)
+            return RunResult(rc, out, err, [])
         tmpdir = tempfile.mkdtemp(prefix="zccache-link-")
         try:
             depfile = os.path.join(tmpdir, "link.d")
@@ -204,6 +244,7 @@ class LinkFamily:
         one appearing there later changes the link."""
         line: LinkLine = inv.details
         absent: list[str] = []
+        present: list[str] = []  # what -l found, for the linkers that list nothing themselves
         for name, static in line.libs:
             if name.startswith(":"):
                 candidates = [name[1:]]
@@ -214,8 +255,9 @@ class LinkFamily:
                 first = next((j for j, p in enumerate(paths) if os.path.exists(p)), None)
                 absent.extend(paths[:first])  # in the dir it was found in: the kinds ld prefers
                 if first is not None:
+                    present.append(paths[first])
                     break
-        return [], list(dict.fromkeys(absent))
+        return (present if line.emscripten else []), list(dict.fromkeys(absent))
 
     def preprocess(self, inv: Invocation) -> RunResult:
         return RunResult(1, b"", b"a link has no preprocessor")
@@ -241,17 +283,51 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     if isinstance(found, Passthrough):
         # counted as ours only for a tool known to be a compiler: asking an unknown
         # tool what it is costs a run, not worth it for a command we would not cache
-        return found if gcc._COMPILER.match(name) or known_kind(tool) in ("gcc", "clang") else None
+        return found if gcc._COMPILER.match(name) or known_kind(tool) in gcc.KINDS else None
     if not gcc._COMPILER.match(name) and not known_kind(tool) and not found.details.plain_inputs:
         return None
     kind = probe(tool, env).kind
-    if kind not in ("gcc", "clang"):
+    if kind not in gcc.KINDS:
         return None
     if not env_flag(env, "ZCCACHE_LINKS", True):
         return Passthrough("link caching off (ZCCACHE_LINKS=0)", tool, "link")
+    if kind == "emscripten":
+        return _emscripten(found)
     if kind == "clang" and any(a.startswith("-flto") and a != "-fno-lto" for a in found.args):
         return Passthrough("clang LTO link", tool, "link")
     return _checked(found)
+
+
+def _emscripten(inv: Invocation) -> Invocation | Passthrough:
+    """An emcc/em++ link: wasm-ld lists nothing it read, so the key holds every input
+    the command line names (objects and archives by content, what -l finds), the
+    Emscripten toolchain (identity) and its configuration; what would make it read or
+    write anything else passes through."""
+    line: LinkLine = inv.details
+    for i, a in enumerate(inv.args):
+        if a.startswith(_EMCC_PASSTHROUGH) and (a in _EMCC_PASSTHROUGH or a.startswith(tuple(p + "=" for p in _EMCC_PASSTHROUGH))):
+            return Passthrough(f"unsupported emscripten link option {a.split('=')[0]}", inv.tool, "link")
+        setting = a[2:] if a.startswith("-s") and len(a) > 2 else (inv.args[i + 1] if a == "-s" and i + 1 < len(inv.args) else "")
+        name, _, value = setting.partition("=")
+        if name in _EMCC_SETTINGS_PASSTHROUGH or value.startswith("@"):
+            return Passthrough(f"unsupported emscripten setting {name}", inv.tool, "link")
+    stem, ext = os.path.splitext(line.output)
+    if ext not in _EMCC_OUTPUTS:
+        return Passthrough(f"emscripten link to {ext or 'no extension'}", inv.tool, "link")
+    extra = {suffix.lstrip("."): stem + suffix for suffix in _EMCC_OUTPUTS[ext]}
+    for path in extra.values():
+        if gcc._not_a_file(inv.cwd, path):
+            return Passthrough("link output is not a regular file", inv.tool, "link")
+    for path in line.inputs:
+        if not os.path.isfile(os.path.join(inv.cwd, path)):
+            return Passthrough("link input is not a file", inv.tool, "link")
+    line.emscripten = True
+    inv.outputs = {**inv.outputs, **extra}
+    inv.sources = list(line.inputs)
+    inv.key_env = {**inv.key_env, **{k: v for k, v in inv.env.items() if k.startswith(_EMCC_ENV)}}
+    config = probe(inv.tool, inv.env).config_files
+    inv.key_files = [*config, *([inv.env["EM_CONFIG"]] if os.path.isabs(inv.env.get("EM_CONFIG", "")) else [])]
+    return inv
 
 
 def _checked(inv: Invocation) -> Invocation | Passthrough:
@@ -309,6 +385,7 @@ def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoca
             words.append(value or "")
         elif not a.startswith("-") and value is None:
             inputs += 1
+            line.inputs.append(a)
             if os.path.splitext(a)[1] in gcc._LANG_OF_EXT:
                 reason = reason or "compile and link"
             elif not _LINK_INPUT.search(a):
