@@ -238,6 +238,8 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
     table.add_column(justify="right")
     table.add_row("Cache directory", str(summary["cache_dir"]))
     for title, part in (("Compiles", summary), ("Links and archives", summary["links"]), ("zccache exec", summary["exec"])):
+        if title != "Compiles" and not (part["hits"] or part["misses"] or part["compile_failed"] or part["uncacheable_total"]):
+            continue  # nothing of that kind ran since the counters were zeroed
         table.add_row(title, "")
         table.add_row("  Hits", f"{part['hits']}  (direct {part['hits_direct']}, preprocessed {part['hits_preprocessed']})"
                       if title == "Compiles" else str(part["hits"]))
