@@ -314,23 +314,32 @@ class Daemon:
         self._stop.set()
         return self._reply("ShuttingDown")
 
-    def _compile(self, fields: dict[str, Any], session) -> bytes:
+    def _prepare(self, tool: str, fields: dict[str, Any]):
+        """(env, config, umask) for running tool as the client asks, or the Error reply."""
         from zccache.core.config import Config, ConfigError
-        from zccache.core.launcher import Exec, is_self, launch
+        from zccache.core.launcher import is_self
 
         env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
-        compiler, args, cwd = fields["compiler"], [str(a) for a in fields["args"]], fields["cwd"]
-        if fields["stdin"]:
-            return self._reply("Error", message="stdin input is passed through by the client")
-        if not os.path.isabs(compiler) or is_self(compiler):
+        if not os.path.isabs(tool) or is_self(tool):
             return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
         try:
             config = Config.from_env(env)
         except ConfigError as exc:
             return self._reply("Error", message=str(exc))
         umask = fields.get("umask")
-        decision = launch([compiler, *args], cwd, env, config, self.pm, self.engine,
-                          umask=umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None)
+        return env, config, umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None
+
+    def _compile(self, fields: dict[str, Any], session) -> bytes:
+        from zccache.core.launcher import Exec, launch
+
+        compiler, args, cwd = fields["compiler"], [str(a) for a in fields["args"]], fields["cwd"]
+        if fields["stdin"]:
+            return self._reply("Error", message="stdin input is passed through by the client")
+        prepared = self._prepare(compiler, fields)
+        if isinstance(prepared, bytes):
+            return prepared
+        env, config, umask = prepared
+        decision = launch([compiler, *args], cwd, env, config, self.pm, self.engine, umask=umask)
         if isinstance(decision, Exec):
             self._count("passthrough")
             if session is not None:
@@ -412,20 +421,14 @@ class Daemon:
         """A link (or archive) asked for by name: served like a compile, through the
         link and archive families; a passthrough is run here, since the asker wants
         the result and not an instruction."""
-        from zccache.core.config import Config, ConfigError
-        from zccache.core.launcher import Exec, is_self, launch
+        from zccache.core.launcher import Exec, launch
         from zccache.core.process import run_tool
 
-        env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
         tool, args, cwd = fields["tool"], [str(a) for a in fields["args"]], fields["cwd"]
-        if not os.path.isabs(tool) or is_self(tool):
-            return self._reply("Error", message="the tool must be an absolute path to a real tool")
-        try:
-            config = Config.from_env(env)
-        except ConfigError as exc:
-            return self._reply("Error", message=str(exc))
-        umask = fields.get("umask")
-        umask = umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None
+        prepared = self._prepare(tool, fields)
+        if isinstance(prepared, bytes):
+            return prepared
+        env, config, umask = prepared
         decision = launch([tool, *args], cwd, env, config, self.pm, self.engine, umask=umask)
         if isinstance(decision, Exec):
             self._count("passthrough")

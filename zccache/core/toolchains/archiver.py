@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Mapping
 
 from zccache.core.config import env_flag
-from zccache.core.hashing import StatSig, trusted_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.process import run_tool
 from zccache.core.toolchains.compiler_probe import PROBE_SECONDS
+from zccache.core.toolchains.tool_memo import ToolMemo
 
 NAME = "archive"
 _AR = re.compile(r"^(?:.*-)?(?:gcc-|llvm-)?ar(?:-\d+(?:\.\d+)*)?$")
@@ -51,28 +50,19 @@ class ArchiveFamily:
 
 
 FAMILY = ArchiveFamily()
-_deterministic: dict[tuple[str, StatSig], bool] = {}
-_lock = threading.Lock()
+_deterministic: ToolMemo[bool] = ToolMemo()
 
 
 def deterministic_by_default(tool: str, env: Mapping[str, str]) -> bool:
     """Whether this ar (or ranlib) zeroes timestamps unless told otherwise: its
     --help marks the D modifier (or -D option) as the default."""
-    try:
-        sig = trusted_sig(os.stat(tool))
-    except OSError:
-        return False
-    with _lock:
-        known = _deterministic.get((tool, sig)) if sig is not None else None
-    if known is not None:
-        return known
-    rc, out, err = run_tool([tool, "--help"], "/", env, timeout=PROBE_SECONDS)
-    text = out + err
-    found = any(line.lstrip().startswith((b"[D]", b"-D")) and b"(default)" in line for line in text.splitlines())
-    if sig is not None:
-        with _lock:
-            _deterministic[(tool, sig)] = found
-    return found
+
+    def ask() -> bool:
+        rc, out, err = run_tool([tool, "--help"], "/", env, timeout=PROBE_SECONDS)
+        return any(line.lstrip().startswith((b"[D]", b"-D")) and b"(default)" in line
+                   for line in (out + err).splitlines())
+
+    return _deterministic.get(tool, ask, False)
 
 
 @hookimpl(tryfirst=True)

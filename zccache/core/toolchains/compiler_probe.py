@@ -18,11 +18,10 @@ import os
 import shlex
 import shutil
 import tempfile
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from zccache.core.hashing import StatSig, trusted_sig
+from zccache.core.toolchains.tool_memo import ToolMemo
 from zccache.core.process import run_tool
 
 PROBE_SECONDS = 30.0  # a tool that does not answer an empty preprocess in this time is not served
@@ -40,64 +39,33 @@ class Probe:
     config_files: tuple[str, ...] = ()
 
 
-_memo: dict[tuple[str, StatSig], Probe] = {}
-_lock = threading.Lock()
+_probes: ToolMemo[Probe] = ToolMemo()
+_native: ToolMemo[str] = ToolMemo()
 
 
 def probe(tool: str, env: Mapping[str, str]) -> Probe:
     """What tool is; asked once per (path, settled stat signature) in this process."""
-    try:
-        sig = trusted_sig(os.stat(tool))
-    except OSError:
-        return Probe("", b"", ())
-    if sig is not None:
-        with _lock:
-            known = _memo.get((tool, sig))
-        if known is not None:
-            return known
-    found = _ask(tool, env)
-    if sig is not None:
-        with _lock:
-            if len(_memo) > 256:
-                _memo.clear()
-            _memo[(tool, sig)] = found
-    return found
+    return _probes.get(tool, lambda: _ask(tool, env), Probe("", b"", ()))
 
 
 def known_kind(tool: str) -> str | None:
     """The kind memoised for tool, without running it (None: never asked, or changed)."""
-    try:
-        sig = trusted_sig(os.stat(tool))
-    except OSError:
-        return None
-    with _lock:
-        known = _memo.get((tool, sig)) if sig is not None else None
+    known = _probes.peek(tool)
     return known.kind if known is not None else None
-
-
-_native: dict[tuple, str] = {}
 
 
 def native_flags(tool: str, flags: list[str], env: Mapping[str, str]) -> str:
     """What -march=native (and -mcpu, -mtune) mean on this machine: the commands the
     driver would run, which name the processor and its features. An object built
     for this machine's processor is then never served to another's."""
-    try:
-        key = (tool, trusted_sig(os.stat(tool)), tuple(flags))
-    except OSError:
-        return ""
-    with _lock:
-        known = _native.get(key) if key[1] is not None else None
-    if known is not None:
-        return known
-    cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
-    rc, _, err = run_tool([tool, *flags, "-###", "-E", "-x", "c", os.devnull], cwd, env, timeout=PROBE_SECONDS)
-    lines = [line for line in err.decode("utf-8", "surrogateescape").splitlines() if line.startswith(" ")]
-    found = f"{rc}\n" + "\n".join(lines)
-    if key[1] is not None:
-        with _lock:
-            _native[key] = found
-    return found
+
+    def ask() -> str:
+        cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
+        rc, _, err = run_tool([tool, *flags, "-###", "-E", "-x", "c", os.devnull], cwd, env, timeout=PROBE_SECONDS)
+        lines = [line for line in err.decode("utf-8", "surrogateescape").splitlines() if line.startswith(" ")]
+        return f"{rc}\n" + "\n".join(lines)
+
+    return _native.get(tool, ask, "", extra=tuple(flags))
 
 
 def _ask(tool: str, env: Mapping[str, str]) -> Probe:

@@ -21,18 +21,17 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from zccache.core.config import env_flag
-from zccache.core.hashing import StatSig, trusted_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool
 from zccache.core.toolchains import gcc
 from zccache.core.toolchains.compiler_probe import PROBE_SECONDS, known_kind, probe
+from zccache.core.toolchains.tool_memo import ToolMemo
 
 NAME = "link"
 _LD = re.compile(r"^(?:.*-)?ld(?:\.bfd|\.lld)?$")
@@ -100,28 +99,12 @@ class LinkerProbe:
     lib_dirs: tuple[str, ...]  # the driver's and the linker's own library search dirs, in order
 
 
-_memo: dict[tuple[str, StatSig], LinkerProbe] = {}
-_lock = threading.Lock()
+_probes: ToolMemo[LinkerProbe] = ToolMemo()
 
 
 def linker_probe(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
     """Asked once per (tool, settled stat signature) in this process."""
-    try:
-        sig = trusted_sig(os.stat(tool))
-    except OSError:
-        return LinkerProbe(b"", False, (), ())
-    if sig is not None:
-        with _lock:
-            known = _memo.get((tool, sig))
-        if known is not None:
-            return known
-    found = _ask(tool, env, driver)
-    if sig is not None:
-        with _lock:
-            if len(_memo) > 256:
-                _memo.clear()
-            _memo[(tool, sig)] = found
-    return found
+    return _probes.get(tool, lambda: _ask(tool, env, driver), LinkerProbe(b"", False, (), ()), extra=driver)
 
 
 def _ask(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
