@@ -230,7 +230,10 @@ def cmake_build(tool: Tool, source: Path, build: Path, extra_env: dict[str, str]
     """(configure seconds, build seconds) in a fresh build dir."""
     env = {**tool.env, **(extra_env or {})}
     launch = []
-    if tool.launcher:
+    if tool.name in OURS:  # the one-line setup: compiles, links and the archive rules' ar and ranlib
+        module = run_env([tool.launcher, "cmake-module-dir"], env).stdout.decode().strip()
+        launch = [f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}/zccache.cmake", f"-DZCCACHE_PROGRAM={tool.launcher}"]
+    elif tool.launcher:
         launch = [f"-DCMAKE_C_COMPILER_LAUNCHER={tool.launcher}", f"-DCMAKE_CXX_COMPILER_LAUNCHER={tool.launcher}"]
     shutil.rmtree(build, ignore_errors=True)
     configure = timed(["cmake", "-G", "Ninja", "-S", str(source), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
@@ -247,14 +250,17 @@ def cmake(tools: dict[str, Tool], scratch: Path, runs: int = 5, cold_runs: int =
     shutil.copytree(tree, other)
     files = len(list(tree.glob("c/**/*.c")))
     out: dict = {"translation_units": files, "runs": runs, "cold_runs": cold_runs, "tools": {}}
-    for name, tool in tools.items():
+    variants = [(name, tool, {}) for name, tool in tools.items()]
+    if "zccache" in tools:  # what caching links and archives adds to the warm build
+        variants.append(("zccache (links off)", tools["zccache"], {"ZCCACHE_LINKS": "0"}))
+    for name, tool, extra in variants:
         row = {}
-        here = {tool.basedir_var: str(tree.parent)} if tool.basedir_var else {}
-        there = {tool.basedir_var: str(other.parent)} if tool.basedir_var else {}
+        here = {**extra, **({tool.basedir_var: str(tree.parent)} if tool.basedir_var else {})}
+        there = {**extra, **({tool.basedir_var: str(other.parent)} if tool.basedir_var else {})}
         cold = []
         for _ in range(cold_runs):  # each from nothing: no daemon or server, an empty cache
             tool.fresh()
-            cold.append(cmake_build(tool, tree, tree.parent / f"build-{name}", here))
+            cold.append(cmake_build(tool, tree, tree.parent / f"build-{len(out['tools'])}", here))
         row["cold_configure_s"] = statistics.median(c for c, _ in cold)
         row["cold_s"] = statistics.median(b for _, b in cold)
         row["cold_stats"] = tool.stats()
@@ -263,13 +269,13 @@ def cmake(tools: dict[str, Tool], scratch: Path, runs: int = 5, cold_runs: int =
         warm = []
         for _ in range(runs):  # each in a fresh build dir; the last run's stats are shown
             tool.zero()
-            warm.append(cmake_build(tool, tree, tree.parent / f"build-{name}", here))
+            warm.append(cmake_build(tool, tree, tree.parent / f"build-{len(out['tools'])}", here))
         row["warm_configure_s"] = statistics.median(c for c, _ in warm)
         row["warm_s"] = statistics.median(b for _, b in warm)
         row["warm_total_s"] = statistics.median(c + b for c, b in warm)
         row["warm_stats"] = tool.stats()
         tool.zero()
-        _, row["warm_other_path_s"] = cmake_build(tool, other, other.parent / f"build-{name}", there)
+        _, row["warm_other_path_s"] = cmake_build(tool, other, other.parent / f"build-{len(out['tools'])}", there)
         row["warm_other_path_stats"] = tool.stats()
         out["tools"][name] = row
     return out
@@ -450,8 +456,8 @@ def report(results: dict) -> str:
                   f"and an empty cache. Warm: {_runs(c.get('runs', 1))} in a fresh build dir; \"warm + configure\" "
                   "adds the `cmake -G Ninja` of that fresh dir.", "",
                   "| tool | cold (s) | cold vs none | warm (s) | warm vs none | warm vs ccache | warm hits | "
-                  "warm + configure (s) | vs ccache | other path (s) | other path hits |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "warm link hits | warm + configure (s) | vs ccache | other path (s) | other path hits |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         none = c["tools"].get("none", {})
         cc = c["tools"].get("ccache", {})
         for name, row in c["tools"].items():
@@ -459,7 +465,8 @@ def report(results: dict) -> str:
             lines.append(
                 f"| {name} | {row['cold_s']:.2f} | {ratio(row['cold_s'], none.get('cold_s'))} | {row['warm_s']:.2f} | "
                 f"{ratio(row['warm_s'], none.get('warm_s'))} | {ratio(row['warm_s'], cc.get('warm_s'))} | "
-                f"{row['warm_stats'].get('hits', '-')} | {f'{total:.2f}' if total else '-'} | "
+                f"{row['warm_stats'].get('hits', '-')} | {row['warm_stats'].get('links', {}).get('hits', '-')} | "
+                f"{f'{total:.2f}' if total else '-'} | "
                 f"{ratio(total, cc.get('warm_total_s'))} | {row['warm_other_path_s']:.2f} | "
                 f"{row['warm_other_path_stats'].get('hits', '-')} |")
         lines.append("")

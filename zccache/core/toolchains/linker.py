@@ -42,7 +42,8 @@ _NOT_LINK = {"-c", "-S", "-E", "-M", "-MM", "-fsyntax-only", "-###", "-v", "--ve
 _NOT_LINK_PREFIXES = ("-print-", "--print-", "-dump", "--help=")
 # Driver arguments that read files the linker does not report, or change the programs run.
 _DRIVER_PASSTHROUGH = ("-B", "-specs", "--specs", "-save-temps", "-fprofile-use", "-fprofile-instr-use",
-                       "-fprofile-sample-use", "-fauto-profile", "-fplugin", "-wrapper", "-fdump-", "--sysroot")
+                       "-fprofile-sample-use", "-fauto-profile", "-fplugin", "-wrapper", "-fdump-", "--sysroot",
+                       "-gsplit-dwarf")  # (an LTO link writes .dwo files of its own with that)
 # Linker options whose value is the next word when not attached.
 _LD_TAKES_VALUE = {"-o", "--output", "-l", "--library", "-L", "--library-path", "-T", "--script", "-Map", "-m",
                    "-e", "--entry", "-u", "--undefined", "-z", "-soname", "-h", "-rpath", "-rpath-link", "-y",
