@@ -102,3 +102,18 @@ def test_outputs_globs_env_and_no_cache(zc, tmp_path):
         done = zc.run(*bad, cwd=tmp_path)
         assert done.returncode != 0 and len(done.stderr.splitlines()) == 1, done.stderr
         no_traceback(done)
+
+
+@native
+def test_cwd_in_key(zc, tmp_path):
+    """Two checkouts with the same files: shared by default, apart with --cwd-in-key
+    (for a tool that writes its working directory into what it prints)."""
+    for name in ("one", "two"):
+        write(tmp_path / name / "in.txt", "same\n")
+    for flags, expected in (([], (1, 1)), (["--cwd-in-key"], (1, 3))):
+        for name in ("one", "two"):
+            done = zc.run("exec", "--input", "in.txt", *flags, "--", "sh", "-c", "wc -c < in.txt", cwd=tmp_path / name)
+            assert (done.returncode, done.stdout) == (0, b"5\n"), done.stderr
+        assert exec_stats(zc)[:2] == expected
+    done = zc.run("exec", "--input", "in.txt", "--cwd-in-key", "--", "pwd", cwd=tmp_path / "two")
+    assert done.stdout.decode().strip() == str(tmp_path / "two")
