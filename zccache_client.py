@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 
 _COMMANDS = frozenset({
     "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
-    "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file", "cargo", "rust-artifacts",
+    "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file", "cargo", "rust-artifacts", "exec",
+    "check",
 })
 _OFF = ("0", "false", "no", "off")
 BACKPRESSURE_RETRIES = 400

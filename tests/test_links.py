@@ -263,3 +263,22 @@ def test_link_hit_with_the_python_client_and_in_process(zc, tmp_path):
     assert found[0] == found[1]
     assert run_program(tmp_path / "app", tmp_path / "lib") == 7
     assert links(zc)[:2] == (1, 1)
+
+
+@native
+def test_response_file_link(zc, tmp_path):
+    """CMake's long link lines come in a response file: its content is in the key, and
+    the linker is run with the file, not with its content on the command line."""
+    objects(zc, tmp_path)
+    library(zc, tmp_path, "lib", 5)
+    write(tmp_path / "link.rsp", "main.o f.o -Llib -lg\n")
+    found = []
+    for _ in range(2):
+        (tmp_path / "app").unlink(missing_ok=True)
+        done = zc.run("gcc", "@link.rsp", "-o", "app", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        found.append((tmp_path / "app").read_bytes())
+    assert found[0] == found[1] and links(zc)[:2] == (1, 1)
+    write(tmp_path / "link.rsp", "main.o f.o -Llib -lg -lm\n")
+    assert zc.run("gcc", "@link.rsp", "-o", "app", cwd=tmp_path).returncode == 0
+    assert links(zc)[:2] == (1, 2)

@@ -22,7 +22,8 @@ Try 'zccache --help' for the commands.
 BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats",
                     "session-end", "analyze", "fp")
 # Commands of the built-in plugins whose names are also programs on PATH.
-PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec")
+PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec",
+                   "check")
 
 
 def main(argv: list[str] | None = None) -> int:

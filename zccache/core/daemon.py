@@ -94,6 +94,7 @@ class Daemon:
         # transaction, and a file for a large object); ZCCACHE_DAEMON_MEMORY_MB=0 turns it off.
         memory_mb = _int_or(env.get("ZCCACHE_DAEMON_MEMORY_MB"), DEFAULT_MEMORY_MB)
         self.store = Store(self.config.cache_dir, self.config.maxsize, memory_bytes=memory_mb << 20)
+        self._cache_identity = _identity(self.config.cache_dir)
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         self.stats = StatsRecorder(self.store, buffered=True)
         self.pm.register(self.stats)
@@ -144,6 +145,8 @@ class Daemon:
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
+                if self._cache_dir_moved():
+                    break
                 self.stats.flush()
                 self.store.refresh_recency()
                 with self._lock:
@@ -314,11 +317,25 @@ class Daemon:
         self._stop.set()
         return self._reply("ShuttingDown")
 
+    def _cache_dir_moved(self) -> bool:
+        """The cache directory removed (rm -rf, zccache clear by hand) or replaced
+        under us: the open store would go on serving and filling deleted files, and
+        the next daemon would see none of it. Stop; the next compile starts afresh."""
+        if _identity(self.config.cache_dir) == self._cache_identity:
+            return False
+        if not self._stop.is_set():
+            self._log("the cache directory was removed or replaced: stopping")
+            self._stop.set()
+        return True
+
     def _prepare(self, tool: str, fields: dict[str, Any]):
         """(env, config, umask) for running tool as the client asks, or the Error reply."""
         from zccache.core.config import Config, ConfigError
         from zccache.core.launcher import is_self
 
+        if self._cache_dir_moved():
+            return self._reply("Error", message="the cache directory was removed or replaced; this daemon stops "
+                                                "(the next compile starts a new one)")
         env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
         if not os.path.isabs(tool) or is_self(tool):
             return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
@@ -484,6 +501,14 @@ class Daemon:
             self.sessions.end(session.id)
         return self._reply("ReleaseWorktreeHandlesResult", inspected=len(found), released=len(found),
                            sessions_dropped=[s.id for s in found], unreleased=[])
+
+
+def _identity(directory: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _int_or(text: str | None, default: int) -> int:

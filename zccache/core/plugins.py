@@ -29,6 +29,7 @@ BUILTINS = (
     "zccache.core.toolchains.linker",
     "zccache.core.toolchains.archiver",
     "zccache.core.exec_command",
+    "zccache.core.check_command",
     "zccache.plugins.cmake",
     "zccache.plugins.setuptools",
     "zccache.plugins.meson",

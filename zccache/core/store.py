@@ -196,6 +196,39 @@ class Store:
 
     # -- maintenance ---------------------------------------------------------------------
 
+    def check(self, repair: bool = False) -> tuple[int, list[str], list[str]]:
+        """(entries checked, keys of bad entries, the index's own warnings): every
+        value's frame, checksum and shape, and diskcache's consistency of its index
+        and value files. With repair, bad entries are dropped and the index mended."""
+        import warnings
+
+        checked = 0
+        bad: list[str] = []
+        for key in list(self._cache.iterkeys()):
+            checked += 1
+            try:
+                raw = self._cache.get(key, default=None, retry=True)
+            except Exception:
+                raw = b"unreadable"
+            if raw is None:
+                continue  # evicted meanwhile
+            payload = _unframe(raw)
+            try:
+                value = msgpack.unpackb(payload, raw=False) if payload is not None else None
+            except Exception:
+                value = None
+            if value is None or not _well_formed(str(key), value):
+                bad.append(str(key))
+                if repair:
+                    self.delete(str(key))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self._cache.check(fix=repair, retry=True)
+            except Exception as exc:
+                return checked, bad, [f"index check failed: {_one_line(exc)}"]
+        return checked, bad, [str(w.message).splitlines()[0] for w in caught]
+
     def clear(self) -> int:
         if self._memory is not None:
             self._memory.drop()
@@ -214,6 +247,18 @@ class Store:
     def close(self) -> None:
         self._cache.close()
         self._stats.close()
+
+
+def _well_formed(key: str, value: Any) -> bool:
+    """The shapes the engine reads: a result's files and streams, a manifest's entries."""
+    if key.startswith("r:"):
+        files = value.get("files") if isinstance(value, dict) else None
+        return (isinstance(files, list) and all(isinstance(f, list) and len(f) >= 2 and isinstance(f[0], str)
+                                                and isinstance(f[1], bytes) for f in files)
+                and isinstance(value.get("stdout", b""), bytes) and isinstance(value.get("stderr", b""), bytes))
+    if key.startswith("m:"):
+        return isinstance(value, dict) and (value.get("pp") is True or isinstance(value.get("entries"), list))
+    return True
 
 
 def _one_line(exc: BaseException) -> str:

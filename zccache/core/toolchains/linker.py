@@ -277,7 +277,7 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
         return Passthrough("link caching off (ZCCACHE_LINKS=0)", tool, "link")
     if kind == "emscripten":
         return _emscripten(found)
-    if kind == "clang" and any(a.startswith("-flto") and a != "-fno-lto" for a in found.args):
+    if kind == "clang" and any(a.startswith("-flto") and a != "-fno-lto" for a in found.key_args):
         return Passthrough("clang LTO link", tool, "link")
     return _checked(found)
 
@@ -288,10 +288,10 @@ def _emscripten(inv: Invocation) -> Invocation | Passthrough:
     Emscripten toolchain (identity) and its configuration; what would make it read or
     write anything else passes through."""
     line: LinkLine = inv.details
-    for i, a in enumerate(inv.args):
+    for i, a in enumerate(inv.key_args):
         if a.startswith(_EMCC_PASSTHROUGH) and (a in _EMCC_PASSTHROUGH or a.startswith(tuple(p + "=" for p in _EMCC_PASSTHROUGH))):
             return Passthrough(f"unsupported emscripten link option {a.split('=')[0]}", inv.tool, "link")
-        setting = a[2:] if a.startswith("-s") and len(a) > 2 else (inv.args[i + 1] if a == "-s" and i + 1 < len(inv.args) else "")
+        setting = a[2:] if a.startswith("-s") and len(a) > 2 else (inv.key_args[i + 1] if a == "-s" and i + 1 < len(inv.key_args) else "")
         name, _, value = setting.partition("=")
         if name in _EMCC_SETTINGS_PASSTHROUGH or value.startswith("@"):
             return Passthrough(f"unsupported emscripten setting {name}", inv.tool, "link")
@@ -383,9 +383,10 @@ def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoca
     if why:
         return Passthrough(why, tool, "link")
     basedir = env.get("ZCCACHE_BASEDIR")
+    run_args = list(argv[1:])  # response files stay files: a long link line may not fit otherwise
     if basedir:
-        args = gcc.rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
-    return _invocation(tool, args, cwd, env, line)
+        args = run_args = gcc.rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
+    return _invocation(tool, args, cwd, env, line, run_args)
 
 
 def classify_ld(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough:
@@ -455,7 +456,10 @@ def _linker_words(words: list[str], line: LinkLine) -> str:
     return ""
 
 
-def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], line: LinkLine) -> Invocation | Passthrough:
+def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], line: LinkLine,
+                run_args: list[str] | None = None) -> Invocation | Passthrough:
+    """args: the command line with response files expanded (the key); run_args:
+    what the tool is run with (by default the same)."""
     outputs = {"output": line.output, **line.side_outputs}
     for path in outputs.values():
         if not path or path == "-" or gcc._not_a_file(cwd, path):
@@ -470,7 +474,7 @@ def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], li
     return Invocation(
         family=FAMILY,
         tool=tool,
-        args=args,
+        args=list(args if run_args is None else run_args),
         cwd=cwd,
         env=env,
         key_args=key_args,

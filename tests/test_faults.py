@@ -1,0 +1,156 @@
+"""Injected faults: the build succeeds with the compiler's own objects, and the cache
+is consistent afterwards (`zccache check`). A full disk, a cache directory removed
+under a running daemon, sources dated in the future or edited within the compile's
+clock tick, a daemon stopped by SIGTERM mid-build, a damaged store."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, no_traceback, write
+
+pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
+
+
+def compile_ok(zc, cwd: Path, source: str = "a.c", obj: str = "a.o", env=None) -> bytes:
+    done = zc.run("gcc", "-c", source, "-o", obj, cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr
+    no_traceback(done)
+    reference = zc.plain("gcc", "-c", source, "-o", "ref.o", cwd=cwd)
+    assert reference.returncode == 0
+    assert (cwd / obj).read_bytes() == (cwd / "ref.o").read_bytes()
+    return done.stderr
+
+
+def daemon_pid(zc, cwd: Path) -> int | None:
+    done = zc.run("status", "--json", cwd=cwd)
+    return json.loads(done.stdout).get("pid") if done.returncode == 0 else None
+
+
+def test_cache_dir_removed_under_a_running_daemon(zc, tmp_path):
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    compile_ok(zc, tmp_path)
+    first = daemon_pid(zc, tmp_path)
+    assert first is not None
+    subprocess.run(["rm", "-rf", str(zc.cache_dir)], check=True)
+    compile_ok(zc, tmp_path)  # the daemon sees it is gone, stops, the compile goes on
+    deadline = time.monotonic() + 10
+    while daemon_pid(zc, tmp_path) == first:
+        assert time.monotonic() < deadline, "the daemon kept serving a removed cache directory"
+        time.sleep(0.2)
+    compile_ok(zc, tmp_path)  # a new daemon, a new store
+    compile_ok(zc, tmp_path)
+    stats = zc.stats()
+    assert stats["hits"] >= 1
+    assert zc.run("check", cwd=tmp_path).returncode == 0
+
+
+def test_sources_dated_in_the_future_and_edits_within_a_clock_tick(zc, tmp_path):
+    source = tmp_path / "a.c"
+    future = time.time() + 3600
+    for value in (1, 2, 3):
+        write(source, f"int a(void) {{ return {value}; }}\n")  # same size each time
+        os.utime(source, (future, future))
+        compile_ok(zc, tmp_path)
+        compile_ok(zc, tmp_path)
+    # edits with no pause at all: each compile sees the bytes it compiles
+    for value in range(4, 9):
+        source.write_text(f"int a(void) {{ return {value}; }}\n")
+        compile_ok(zc, tmp_path)
+    header = tmp_path / "h.h"
+    for value in range(5):
+        header.write_text(f"#define V {value}\n")
+        source.write_text('#include "h.h"\nint a(void) { return V; }\n')
+        compile_ok(zc, tmp_path)
+    assert zc.run("check", cwd=tmp_path).returncode == 0
+
+
+def test_sigterm_to_the_daemon_during_a_build(zc, tmp_path):
+    """The daemon stopped (SIGTERM, as a shutdown or an OOM killer's polite form) while
+    a -j2 build stores results: the build finishes, the objects are the compiler's,
+    and every entry left in the store is sound."""
+    import shutil
+
+    cmake = shutil.which("cmake", path=os.path.dirname(zc.command)) or shutil.which("cmake")
+    build = tmp_path / "b"
+    launch = [f"-DCMAKE_{lang}_COMPILER_LAUNCHER={zc.command}" for lang in ("C", "CXX")]
+    assert subprocess.run([cmake, "-G", "Ninja", "-S", str(ROOT / "examples" / "cmake-demo"), "-B", str(build),
+                           *launch], env=zc.env, capture_output=True).returncode == 0
+    assert zc.run("start", cwd=tmp_path).returncode == 0
+    pid = daemon_pid(zc, tmp_path)
+    proc = subprocess.Popen([cmake, "--build", str(build), "-j", "2"], env=zc.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    time.sleep(1.0)
+    os.kill(pid, signal.SIGTERM)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-3000:]
+    ran = subprocess.run([str(build / "app" / "zdemo")], capture_output=True)
+    assert ran.returncode == 0 and ran.stdout.endswith(b"checksum 25240\n")
+    done = zc.run("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(rb"\d+ entries checked, 0 bad", done.stdout)
+
+
+def test_check_finds_and_repair_drops_damaged_entries(zc, tmp_path):
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    compile_ok(zc, tmp_path)
+    assert zc.run("stop", cwd=tmp_path).returncode == 0
+    import diskcache
+
+    cache = diskcache.Cache(str(zc.cache_dir / "store"))
+    keys = [k for k in cache.iterkeys() if str(k).startswith("r:")]
+    assert keys
+    cache.set(keys[0], b"ZC1\0" + b"\0" * 32 + b"not the payload the checksum names")
+    cache.close()
+    found = zc.run("check", cwd=tmp_path)
+    assert found.returncode == 1 and b"1 bad" in found.stdout, found.stdout
+    repaired = zc.run("check", "--repair", cwd=tmp_path)
+    assert repaired.returncode == 0 and b"dropped" in repaired.stdout
+    assert zc.run("check", cwd=tmp_path).returncode == 0
+    compile_ok(zc, tmp_path)  # recompiled, stored again
+
+
+def test_full_disk_while_storing_and_restoring(zc, tmp_path):
+    """A cache directory (and then a build directory) on a 1 MiB tmpfs: the compile
+    that cannot be stored succeeds with one warning line, the objects are the
+    compiler's, and a restore that cannot write falls back to the compiler."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True)
+    try:
+        env = {"ZCCACHE_CACHE_DIR": str(small / "cache"), "ZCCACHE_DAEMON": "0"}
+        body = "".join(f"int f{i}(int x) {{ return x * {i} + {i % 7}; }}\n" for i in range(4000))
+        write(tmp_path / "big.c", body)
+        err = b""
+        for _ in range(2):
+            err += compile_ok(zc, tmp_path, "big.c", "big.o", env=env)
+        try:
+            (small / "fill").write_bytes(b"\0" * (1 << 20))  # whatever is left: full
+        except OSError:
+            pass
+        write(tmp_path / "big.c", body + "int last;\n")
+        err = compile_ok(zc, tmp_path, "big.c", "big.o", env=env)
+        assert len(err.splitlines()) <= 1
+        # the build directory itself full: the compiler's own error, as without zccache
+        (small / "fill").unlink()
+        write(small / "a.c", "int a(void) { return 1; }\n")
+        try:
+            (small / "fill").write_bytes(b"\0" * (1 << 20))
+        except OSError:
+            pass  # full now
+        done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=small, env=env)
+        plain = zc.plain("gcc", "-c", "a.c", "-o", "a.o", cwd=small)
+        assert done.returncode == plain.returncode != 0
+        no_traceback(done)
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
