@@ -101,6 +101,7 @@ def test_clean_rebuild_runs_no_compiler_and_cargo_test_works(ws, zc):
     assert "-vV" not in (ws.log.read_text() if ws.log.exists() else "")
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # (the longest test: one client; others run both)
 def test_changes_miss_for_exactly_the_affected_crates(ws, zc):
     ws.cargo("build")
     everything = ws.compiled()

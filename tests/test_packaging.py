@@ -102,6 +102,7 @@ def test_zccache_pip_meson_python_second_build_all_hits(zc, tmp_path, venv):
     assert done.stdout.strip() == str(7**2 + 7**3), done.stderr
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # compiles run inside setuptools: no client
 def test_cached_build_ext_through_cmdclass(zc, tmp_path, venv):
     """The package names this project in [build-system] requires and uses its
     build_ext; pip builds it in isolation, and the compiles run in the backend's
