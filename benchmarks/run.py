@@ -36,7 +36,7 @@ DOWNLOADS = HERE / ".downloads"
 ALL_TOOLS = ("none", "ccache", "sccache", "zccache-rs", "zccache", "zccache-py")
 # this project: the native launcher (the `zccache` command) and its Python client alone
 OURS = ("zccache", "zccache-py")
-ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")
+ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")  # and "soak", asked for by name (it takes minutes)
 BROTLI = "brotli==1.1.0"
 
 BROTLI_CMAKE = """cmake_minimum_required(VERSION 3.16)
@@ -491,6 +491,11 @@ def report(results: dict) -> str:
             lines.append(f"| {name} | {row['cold_s']:.2f} | {row['warm_s']:.2f} | {ratio(row['cold_s'], row['warm_s'])} "
                          f"| {row['warm_stats'].get('hits', '-')} | {link_hits} |")
         lines.append("")
+    sk = results["workloads"].get("soak")
+    if sk:
+        import soak
+
+        lines += ["#### soak", "", soak.table(sk), ""]
     cw = results["workloads"].get("cargo")
     if cw and "tools" in cw:
         lines += ["#### cargo: a binary on Debian's regex and serde_json, debug, CARGO_INCREMENTAL=0", "",
@@ -587,6 +592,11 @@ def main() -> int:
                 results["workloads"][w] = pip_workload(tools, scratch)
             elif w == "cargo":
                 results["workloads"][w] = cargo_workload(tools, scratch)
+            elif w == "soak":  # ours alone: the same daemon through every round
+                import soak
+
+                (scratch / "soak").mkdir()
+                results["workloads"][w] = soak.run(2000, 5, 4, tools["zccache"].launcher, scratch / "soak")
             else:
                 raise SystemExit(f"unknown workload {w!r}")
     finally:
