@@ -32,6 +32,15 @@ _HEADER = len(MAGIC) + 32
 IMMUTABLE_PREFIXES = ("r:",)  # result values: their key is a digest of their inputs
 RECALLED_PREFIXES = ("m:",)  # manifests: each entry is checked against the files before use
 _HELD_PREFIXES = IMMUTABLE_PREFIXES + RECALLED_PREFIXES
+# A manifest held in memory is lists of short strings, not bytes: unpacked it takes
+# about four times its stored size, and the engine's parsed entries (with their
+# paths made absolute) as much again. A result is mostly its object's bytes.
+MANIFEST_WEIGHT = 8
+
+
+def _held_size(key: str, raw: bytes) -> int:
+    """What a value costs the memory tier: its stored size, weighted by kind."""
+    return len(raw) * (MANIFEST_WEIGHT if key.startswith(RECALLED_PREFIXES) else 1)
 
 
 class StoreError(Exception):
@@ -147,7 +156,7 @@ class Store:
             self.delete(key)
             self.incr("corrupt_dropped")
         elif memory is not None and key.startswith(_HELD_PREFIXES):
-            memory.put(key, value, len(raw))
+            memory.put(key, value, _held_size(key, raw))
         return value
 
     def recall(self, key: str) -> Any | None:
@@ -173,7 +182,7 @@ class Store:
         raw = _frame(msgpack.packb(value, use_bin_type=True))
         self._cache.set(key, raw, retry=True)
         if self._memory is not None and key.startswith(RECALLED_PREFIXES):
-            self._memory.put(key, value, len(raw))
+            self._memory.put(key, value, _held_size(key, raw))
 
     def delete(self, key: str) -> None:
         if self._memory is not None:
