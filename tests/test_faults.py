@@ -73,6 +73,27 @@ def test_sources_dated_in_the_future_and_edits_within_a_clock_tick(zc, tmp_path)
     assert zc.run("check", cwd=tmp_path).returncode == 0
 
 
+def test_an_input_written_in_the_tick_the_run_begins_in_is_still_stored(zc, tmp_path):
+    """A link that starts a moment after the build wrote its object (CI saw it: a
+    daemon-served archive, then the link, within one 4 ms tick) used to pass through
+    as "modified during the run". Dated a little ahead, the object stands for that."""
+    write(tmp_path / "a.c", "int main(void) { return 0; }\n")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "a.o", "-o", "warm", cwd=tmp_path).returncode == 0  # the linker asked about itself
+    zc.zero()
+    soon = time.time() + 0.04
+    os.utime(tmp_path / "a.o", (soon, soon))
+    done = zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    stats = zc.stats()
+    assert (stats["links"]["misses"], stats["uncacheable"]) == (1, {}), json.dumps(stats)
+    first = (tmp_path / "app").read_bytes()
+    (tmp_path / "app").unlink()
+    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    assert zc.stats()["links"]["hits"] == 1
+    assert (tmp_path / "app").read_bytes() == first
+
+
 def test_sigterm_to_the_daemon_during_a_build(zc, tmp_path):
     """The daemon stopped (SIGTERM, as a shutdown or an OOM killer's polite form) while
     a -j2 build stores results: the build finishes, the objects are the compiler's,

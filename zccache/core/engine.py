@@ -41,6 +41,31 @@ def _file_clock_ns() -> int:
     return time.time_ns() - 10_000_000
 
 
+def _newest_input_ns(inv: Invocation) -> int:
+    """The latest change time of the inputs a store checks after the run (0: none)."""
+    newest = 0
+    for src in [*inv.sources, *inv.key_files]:
+        if src in inv.in_place:
+            continue
+        try:
+            st = os.stat(os.path.join(inv.cwd, src))
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    return newest
+
+
+def _wait_past(ns: int, limit_s: float = 0.05) -> bool:
+    """Waits for the file clock to pass ns: a tick or two, never for a date in the future."""
+    deadline = time.monotonic() + limit_s
+    while _file_clock_ns() <= ns:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
 @dataclass(frozen=True)
 class Completed:
     """What the caller must hand back to its user: bytes, exit code and the outcome."""
@@ -83,10 +108,16 @@ class Engine:
         for this run (a daemon serves clients whose settings differ)."""
         if config is not None and config != self.config:
             return Engine(config, self.store, self.hook, self._warn, self.hashes, self._identities).run(inv)
-        started = time.monotonic()
+        return self._serve(inv, time.monotonic(), again=False)
+
+    def _serve(self, inv: Invocation, started: float, again: bool) -> Completed:
         store = self.store
         if store is None or self.config.disabled:
             return self._plain(inv, "cache disabled" if self.config.disabled else "cache unavailable", started)
+        # Taken before any input is hashed: an input written after it, however soon,
+        # carries a timestamp at or past it, so a store can tell the bytes it keyed
+        # from the bytes the tool may have read.
+        begun_ns = _file_clock_ns()
         try:
             found = self._lookup(inv, store)
         except _TimeMacros:
@@ -98,7 +129,15 @@ class Engine:
             return self._plain(inv, "cache error", started)
         if isinstance(found, Completed):
             return found
-        return self._miss(inv, store, found, started)
+        if not again:
+            newest = _newest_input_ns(inv)
+            if newest >= begun_ns and _wait_past(newest):
+                # An input written in the clock tick the lookup began in (an object
+                # the build wrote a moment ago): its hash may predate its last write,
+                # and the tool's run could not be stored. With the clock past it now,
+                # look again rather than pass through.
+                return self._serve(inv, started, again=True)
+        return self._miss(inv, store, found, started, begun_ns)
 
     # -- lookup --------------------------------------------------------------------------
 
@@ -200,8 +239,7 @@ class Engine:
 
     # -- miss ----------------------------------------------------------------------------
 
-    def _miss(self, inv: Invocation, store: Store, k: _Keys, started: float) -> Completed:
-        begun_ns = _file_clock_ns()
+    def _miss(self, inv: Invocation, store: Store, k: _Keys, started: float, begun_ns: int) -> Completed:
         run = inv.family.execute(inv)
         if run.returncode != 0:
             return self._done(inv, run, Outcome(kind="failed", reason="compile error", returncode=run.returncode), started)

@@ -478,7 +478,9 @@ def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], li
         cwd=cwd,
         env=env,
         key_args=key_args,
-        sources=[],
+        # The objects and archives named (the linker's list has them too): as a
+        # compile's source, each is checked for a write in the run's own clock tick.
+        sources=[p for p in line.inputs if os.path.isfile(os.path.join(cwd, p))],
         outputs=outputs,
         key_env={k: env[k] for k in _KEY_ENV if k in env},
         hash_cwd=side,
