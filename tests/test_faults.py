@@ -175,3 +175,155 @@ def test_full_disk_while_storing_and_restoring(zc, tmp_path):
         no_traceback(done)
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_cache_dir_made_read_only_under_a_running_daemon(zc, tmp_path):
+    """The cache directory remounted read-only (a full quota, an NFS export turned
+    read-only) while the daemon holds it open: compiles go on with the compiler's
+    objects and at most one warning line each; once writable again, the store is sound."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root (CI runs as root); root ignores modes")
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    compile_ok(zc, tmp_path)
+    cache = str(zc.cache_dir)
+    subprocess.run(["mount", "--bind", cache, cache], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", cache], check=True)
+        with pytest.raises(OSError):
+            (zc.cache_dir / "probe").write_bytes(b"")
+        for value in (1, 2, 3):
+            write(tmp_path / "a.c", f"int a(void) {{ return {value}; }}\n")
+            err = compile_ok(zc, tmp_path)
+            assert len(err.splitlines()) <= 1, err
+    finally:
+        # writable again in place, as the administrator would; the daemon's open
+        # files are on the bind mount, so it is detached lazily
+        subprocess.run(["mount", "-o", "remount,bind,rw", cache], check=False)
+        subprocess.run(["umount", "-l", cache], check=False)
+    write(tmp_path / "a.c", "int a(void) { return 4; }\n")
+    compile_ok(zc, tmp_path)
+    compile_ok(zc, tmp_path)
+    assert zc.stats()["hits"] >= 1  # the daemon that met the read-only store recovered with it
+    done = zc.run("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_sigterm_while_a_request_is_in_flight(zc, tmp_path):
+    """SIGTERM lands while the daemon runs a compile for a client (the compiler sends
+    it to its parent, the daemon, as it starts): the daemon finishes that compile and
+    its store, answers, and only then stops. The result is in the store: a new
+    daemon serves the same compile as a hit."""
+    import shutil
+
+    gcc = shutil.which("gcc")
+    cc = tmp_path / "bin" / "term-cc"
+    write(cc, f'#!/bin/sh\ncase " $* " in *" a.c "*) kill -TERM $PPID; sleep 1;; esac\nexec {gcc} "$@"\n')
+    cc.chmod(0o755)
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    assert zc.run("start", cwd=tmp_path).returncode == 0
+    pid = daemon_pid(zc, tmp_path)
+    done = zc.run(str(cc), "-c", "a.c", "-o", "a.o", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (0, b"")
+    deadline = time.monotonic() + 10
+    while daemon_pid(zc, tmp_path) == pid:
+        assert time.monotonic() < deadline, "the daemon did not stop after SIGTERM"
+        time.sleep(0.1)
+    assert zc.stats()["misses"] == 1  # the daemon's own count: it served the request
+    (tmp_path / "a.o").unlink()
+    again = zc.run(str(cc), "-c", "a.c", "-o", "a.o", cwd=tmp_path)  # a hit from the new daemon: no compiler runs
+    assert again.returncode == 0
+    assert zc.stats()["hits"] == 1
+    assert zc.plain(gcc, "-c", "a.c", "-o", "ref.o", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "a.o").read_bytes() == (tmp_path / "ref.o").read_bytes()
+    assert zc.run("check", cwd=tmp_path).returncode == 0
+
+
+def test_two_daemons_of_different_versions_on_one_cache_dir(zc, tmp_path):
+    """After an upgrade, clients of the new version start a daemon of their own while
+    the old one still serves the old clients: both use one cache directory at once."""
+    import shutil
+    import sys
+
+    other = tmp_path / "other-version"
+    shutil.copytree(ROOT / "zccache", other / "zccache", ignore=shutil.ignore_patterns("__pycache__"))
+    client = (ROOT / "zccache_client.py").read_text()
+    assert '__version__ = "' in client
+    (other / "zccache_client.py").write_text(re.sub(r'__version__ = "([^"]+)"', r'__version__ = "\1+other"', client))
+    old = {"PYTHONPATH": str(other)}
+
+    def old_zccache(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(other / "zccache_client.py"), *args], cwd=tmp_path,
+                              env={**zc.env, **old}, capture_output=True)
+
+    sources = {name: f"int {name}(void) {{ return {i}; }}\n" for i, name in enumerate(("a", "b", "c", "d"))}
+    for name, text in sources.items():
+        write(tmp_path / f"{name}.c", text)
+    compile_ok(zc, tmp_path, "a.c", "a.o")
+    done = old_zccache("gcc", "-c", "b.c", "-o", "b.o")
+    assert done.returncode == 0, done.stderr
+    no_traceback(done)
+    ours = json.loads(zc.run("status", "--json", cwd=tmp_path).stdout)
+    theirs = json.loads(old_zccache("status", "--json").stdout)
+    assert ours["pid"] != theirs["pid"] and theirs["version"].endswith("+other")
+    # both at once, each compiling what the other stored and something new
+    procs = [subprocess.Popen([zc.command, "gcc", "-c", f"{n}.c", "-o", f"{n}-new.o"], cwd=tmp_path, env=zc.env)
+             for n in ("b", "c")]
+    procs += [subprocess.Popen([sys.executable, str(other / "zccache_client.py"), "gcc", "-c", f"{n}.c", "-o", f"{n}-old.o"],
+                               cwd=tmp_path, env={**zc.env, **old}) for n in ("a", "d")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    for obj in ("b-new", "c-new", "a-old", "d-old"):
+        source = obj.split("-")[0] + ".c"
+        assert zc.plain("gcc", "-c", source, "-o", "ref.o", cwd=tmp_path).returncode == 0
+        assert (tmp_path / f"{obj}.o").read_bytes() == (tmp_path / "ref.o").read_bytes(), obj
+    stats = zc.stats()
+    assert stats["hits"] + stats["misses"] == 6 and stats["uncacheable"] == {}
+    assert old_zccache("stop").returncode == 0
+    done = zc.run("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_socket_dir_replaced_by_someone_elses(zc, tmp_path):
+    """The runtime directory swapped for another user's (world-writable, with a
+    listening socket at our socket's name) while the daemon runs: no client talks
+    to that socket, compiles go on in process with the compiler's objects, and the
+    old daemon, unreachable now, stops."""
+    import socket as sk
+
+    if os.geteuid() != 0:
+        pytest.skip("a directory of another user needs root to make (CI runs as root)")
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    compile_ok(zc, tmp_path)
+    pid = daemon_pid(zc, tmp_path)
+    runtime = Path(zc.env["ZCCACHE_RUNTIME_DIR"])
+    sock_name = next(p.name for p in runtime.iterdir() if p.name.endswith(".sock"))
+    runtime.rename(tmp_path / "moved-runtime")
+    runtime.mkdir()
+    os.chown(runtime, 65534, 65534)
+    runtime.chmod(0o777)
+    trap = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+    trap.bind(str(runtime / sock_name))
+    os.chown(runtime / sock_name, 65534, 65534)
+    trap.listen(16)
+    trap.setblocking(False)
+    try:
+        for value in (2, 3):
+            write(tmp_path / "a.c", f"int a(void) {{ return {value}; }}\n")
+            err = compile_ok(zc, tmp_path)
+            assert len(err.splitlines()) <= 1, err
+        with pytest.raises(BlockingIOError):
+            trap.accept()  # nobody connected to the planted socket
+    finally:
+        trap.close()
+    deadline = time.monotonic() + 10
+    while running(pid):
+        assert time.monotonic() < deadline, "the daemon went on serving an unreachable socket"
+        time.sleep(0.2)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may be slow to reap)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False

@@ -113,7 +113,7 @@ def _open_store(config):
     from zccache.core.store import Store, StoreError
 
     try:
-        return Store(config.cache_dir, config.maxsize)
+        return Store(config.cache_dir, config.maxsize, umask=config.umask)
     except StoreError as exc:
         sys.stderr.write(f"zccache: cache disabled: {exc}\n")
         return None
@@ -206,7 +206,7 @@ def _store_or_error():
 
     try:
         config = Config.from_env(os.environ)
-        return Store(config.cache_dir, config.maxsize), None
+        return Store(config.cache_dir, config.maxsize, umask=config.umask), None
     except (ConfigError, StoreError) as exc:
         return None, str(exc)
 

@@ -24,6 +24,20 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
+def parse_umask(text: str) -> int | None:
+    """"002", "0o002" or "2": octal, as ccache's umask setting; "" for none."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = int(text[2:] if text.lower().startswith("0o") else text, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777:
+        raise ConfigError(f"invalid ZCCACHE_UMASK {text!r} (use an octal mask such as 002)")
+    return value
+
+
 def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     value = env.get(name)
     if value is None or value == "":
@@ -40,6 +54,7 @@ class Config:
     hash_dir: bool  # key on the cwd when the output embeds it (debug info)
     disabled: bool
     sloppiness: frozenset[str]
+    umask: int | None = None  # the cache directory's (ZCCACHE_UMASK), for a group's shared cache
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -62,4 +77,5 @@ class Config:
             hash_dir=env_flag(env, "ZCCACHE_HASHDIR", True),
             disabled=env_flag(env, "ZCCACHE_DISABLE", False),
             sloppiness=slop,
+            umask=parse_umask(env.get("ZCCACHE_UMASK", "")),
         )

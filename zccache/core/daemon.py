@@ -32,6 +32,7 @@ from zccache_client import MAX_FRAME, WireError, recv_frame
 DEFAULT_IDLE_SECONDS = 900.0
 DEFAULT_MEMORY_MB = 64
 _PEERCRED = struct.Struct("3i")
+_DRAIN_SECONDS = 30.0  # how long a stopping daemon lets requests in flight finish
 KEEPALIVE_SECONDS = 1.0
 _LONG = frozenset({"Compile", "CompileEphemeral", "GenericToolExec", "LinkEphemeral"})
 
@@ -90,10 +91,12 @@ class Daemon:
         self.env = env
         self.config = Config.from_env(env)
         self.socket_path = socket_path
+        self.socket_identity: tuple[int, int] | None = None  # set once bound
         # Result values held in memory spare a hit the read of its result (a SQLite
         # transaction, and a file for a large object); ZCCACHE_DAEMON_MEMORY_MB=0 turns it off.
         memory_mb = _int_or(env.get("ZCCACHE_DAEMON_MEMORY_MB"), DEFAULT_MEMORY_MB)
-        self.store = Store(self.config.cache_dir, self.config.maxsize, memory_bytes=memory_mb << 20)
+        self.store = Store(self.config.cache_dir, self.config.maxsize, memory_bytes=memory_mb << 20,
+                           umask=self.config.umask)
         self._cache_identity = _identity(self.config.cache_dir)
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         self.stats = StatsRecorder(self.store, buffered=True)
@@ -145,7 +148,7 @@ class Daemon:
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
-                if self._cache_dir_moved():
+                if self._cache_dir_moved() or self._socket_moved():
                     break
                 self.stats.flush()
                 self.store.refresh_recency()
@@ -165,6 +168,19 @@ class Daemon:
                 conn.close()
                 continue
             self._hand_over(conn)
+        self._drain(_DRAIN_SECONDS)
+
+    def _drain(self, seconds: float) -> None:
+        """Requests in flight finish, their stores with them, before the store closes:
+        a SIGTERM asks the daemon to stop, not to drop a result half made. A client
+        whose compile outlasts the wait gets a closed connection and compiles itself."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._active == 0:
+                    return
+            time.sleep(0.02)
+        self._log("stopping with requests still in flight")
 
     def _hand_over(self, conn: socket.socket) -> None:
         """Give the connection to an idle worker, or to a new one when all are busy.
@@ -326,6 +342,16 @@ class Daemon:
         if not self._stop.is_set():
             self._log("the cache directory was removed or replaced: stopping")
             self._stop.set()
+        return True
+
+    def _socket_moved(self) -> bool:
+        """Our socket removed, or its directory replaced by someone else's: no client
+        reaches us any more (the client refuses a directory that is not the user's
+        own), so serving on would only keep a store open. Stop."""
+        if self.socket_identity is None or _identity(self.socket_path, follow=False) == self.socket_identity:
+            return False
+        self._log("the socket or its directory was removed or replaced: stopping")
+        self._stop.set()
         return True
 
     def _prepare(self, tool: str, fields: dict[str, Any]):
@@ -503,9 +529,9 @@ class Daemon:
                            sessions_dropped=[s.id for s in found], unreleased=[])
 
 
-def _identity(directory: str) -> tuple[int, int] | None:
+def _identity(path: str, follow: bool = True) -> tuple[int, int] | None:
     try:
-        st = os.stat(directory)
+        st = os.stat(path) if follow else os.lstat(path)
     except OSError:
         return None
     return st.st_dev, st.st_ino
@@ -572,6 +598,7 @@ def main() -> int:
     finally:
         os.umask(old)
     listener.listen(256)
+    daemon.socket_identity = _identity(sock_path, follow=False)
     os.ftruncate(lock_fd, 0)
     os.write(lock_fd, f"{os.getpid()}\n".encode())
 
@@ -586,10 +613,11 @@ def main() -> int:
     finally:
         daemon.stats.flush()
         daemon.store.refresh_recency()
-        try:
-            os.unlink(sock_path)  # ours: no other daemon can bind while we hold the lock
-        except OSError:
-            pass
+        if _identity(sock_path, follow=False) == daemon.socket_identity:
+            try:
+                os.unlink(sock_path)  # ours: no other daemon can bind while we hold the lock
+            except OSError:
+                pass
         listener.close()
         daemon.store.close()
         os.close(lock_fd)

@@ -33,7 +33,7 @@ class InProcessCache:
         self.config = Config.from_env({**os.environ, **self.settings})
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         try:
-            self.store: Store | None = Store(self.config.cache_dir, self.config.maxsize)
+            self.store: Store | None = Store(self.config.cache_dir, self.config.maxsize, umask=self.config.umask)
             self.pm.register(StatsRecorder(self.store))
         except StoreError as exc:
             sys.stderr.write(f"zccache: cache disabled: {exc}\n")

@@ -76,10 +76,17 @@ def _fingerprint() -> list[list]:
 
 def entry_points(memo_dir: str | None) -> list[tuple[str, str]]:
     fingerprint = _fingerprint()
-    memo = os.path.join(memo_dir, "entry-points.json") if memo_dir else None
+    # Which modules to import is read from the cache directory only from a file of
+    # our own that nobody else may write: a shared cache directory is not a place
+    # from which another user may choose what we import.
+    memo = os.path.join(memo_dir, f"entry-points-{os.getuid()}.json") if memo_dir else None
     if memo:
         try:
-            with open(memo, encoding="utf-8") as f:
+            fd = os.open(memo, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(fd, encoding="utf-8") as f:
+                st = os.fstat(f.fileno())
+                if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                    raise ValueError("not ours alone")
                 data = json.load(f)
             if data.get("fingerprint") == fingerprint:
                 rows = [(str(n), str(v)) for n, v in data["entry_points"]]

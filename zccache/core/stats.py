@@ -51,10 +51,18 @@ class StatsRecorder:
             self._pending[name] = self._pending.get(name, 0) + 1
 
     def flush(self) -> None:
+        """Counters that cannot be written now (a read-only or full disk) are kept
+        for the next flush: a daemon's loop must not die of its bookkeeping."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        for name, amount in pending.items():
-            self.store.incr(name, amount)
+        for i, (name, amount) in enumerate(pending.items()):
+            try:
+                self.store.incr(name, amount)
+            except Exception:
+                with self._lock:
+                    for left, n in list(pending.items())[i:]:
+                        self._pending[left] = self._pending.get(left, 0) + n
+                return
 
 
 def summarize(counters: dict[str, int]) -> dict[str, object]:

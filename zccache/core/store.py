@@ -19,6 +19,7 @@ against the files and reads the disk when the copy does not serve.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -26,6 +27,8 @@ from typing import Any
 import diskcache
 import msgpack
 from blake3 import blake3
+
+from zccache.core.safe_disk import disk_class, make_cache_dirs, share_db_files
 
 MAGIC = b"ZC1\0"
 _HEADER = len(MAGIC) + 32
@@ -111,20 +114,26 @@ class _Memory:
 
 
 class Store:
-    def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0) -> None:
+    def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0, umask: int | None = None) -> None:
+        """umask: the cache directory's own (ZCCACHE_UMASK, as ccache's umask setting),
+        for a directory a group shares; None keeps it the user's alone."""
         self.directory = directory
         self._memory = _Memory(memory_bytes) if memory_bytes > 0 else None
         try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
+            disk = disk_class(umask)
+            make_cache_dirs(directory, umask)
             self._cache = diskcache.Cache(
                 os.path.join(directory, "store"),
                 size_limit=size_limit,
                 eviction_policy="least-recently-used",
                 timeout=60,
+                disk=disk,
             )
             self._stats = diskcache.Cache(
-                os.path.join(directory, "stats"), eviction_policy="none", timeout=60
+                os.path.join(directory, "stats"), eviction_policy="none", timeout=60, disk=disk
             )
+            for sub in ("store", "stats"):
+                share_db_files(os.path.join(directory, sub), umask)
         except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
             raise StoreError(f"cannot open cache at {directory}: {_one_line(exc)}") from None
         self.corrupt_dropped = 0
@@ -140,8 +149,11 @@ class Store:
                 return value
         try:
             raw = self._cache.get(key, default=None, retry=True)
+        except sqlite3.Error:
+            self._reconnect()
+            raise
         except Exception:
-            raw = b"corrupt"  # a value file that vanished or cannot be read
+            raw = b"corrupt"  # a value file that vanished, cannot be read or is refused
         if raw is None:
             return None
         payload = _unframe(raw)
@@ -180,7 +192,11 @@ class Store:
 
     def set(self, key: str, value: Any) -> None:
         raw = _frame(msgpack.packb(value, use_bin_type=True))
-        self._cache.set(key, raw, retry=True)
+        try:
+            self._cache.set(key, raw, retry=True)
+        except sqlite3.Error:
+            self._reconnect()
+            raise
         if self._memory is not None and key.startswith(RECALLED_PREFIXES):
             self._memory.put(key, value, _held_size(key, raw))
 
@@ -195,7 +211,21 @@ class Store:
     # -- counters ----------------------------------------------------------------------
 
     def incr(self, name: str, amount: int = 1) -> None:
-        self._stats.incr(name, amount, default=0, retry=True)
+        try:
+            self._stats.incr(name, amount, default=0, retry=True)
+        except sqlite3.Error:
+            self._reconnect()
+            raise
+
+    def _reconnect(self) -> None:
+        """A connection that met a read-only (or replaced) database file stays
+        read-only after the file system is writable again: this thread's next call
+        opens a fresh one, so a long-lived daemon recovers with the disk."""
+        for cache in (self._cache, self._stats):
+            try:
+                cache.close()
+            except Exception:
+                pass
 
     def counters(self) -> dict[str, int]:
         return {str(k): int(self._stats.get(k, 0)) for k in self._stats.iterkeys()}
