@@ -429,6 +429,8 @@ def _map(b: bytes, i: int, n: int):
     for _ in range(n):
         key, i = _unpack(b, i)
         value, i = _unpack(b, i)
+        if isinstance(key, (dict, list)):  # found by fuzzing: a TypeError, not our error
+            raise WireError("a map key that is a map or an array")
         out[key] = value
     return out, i
 

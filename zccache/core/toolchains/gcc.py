@@ -350,6 +350,8 @@ def _not_a_file(cwd: str, path: str) -> bool:
         return not stat.S_ISREG(os.stat(os.path.join(cwd, path)).st_mode)
     except OSError:
         return False
+    except ValueError:  # a NUL in the name (only a daemon request can carry one): no file
+        return True
 
 
 def parse_args(args: list[str]) -> Parsed | Passthrough:
