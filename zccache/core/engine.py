@@ -41,19 +41,23 @@ def _file_clock_ns() -> int:
     return time.time_ns() - 10_000_000
 
 
-def _newest_input_ns(inv: Invocation) -> int:
-    """The latest change time of the inputs a store checks after the run (0: none)."""
-    newest = 0
+def _stored_inputs(inv: Invocation):
+    """(path, stat or None when gone) of the inputs a store checks for a change
+    during the run: the named ones, not those the run itself rewrites."""
     for src in [*inv.sources, *inv.key_files]:
         if src in inv.in_place:
             continue
         try:
-            st = os.stat(os.path.join(inv.cwd, src))
+            yield src, os.stat(os.path.join(inv.cwd, src))
         except OSError:
-            continue
-        if not stat.S_ISDIR(st.st_mode):
-            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
-    return newest
+            yield src, None
+
+
+def _newest_input_ns(inv: Invocation) -> int:
+    """The latest change time of those inputs (0: none)."""
+    times = [max(st.st_mtime_ns, st.st_ctime_ns) for _, st in _stored_inputs(inv)
+             if st is not None and not stat.S_ISDIR(st.st_mode)]
+    return max(times, default=0)
 
 
 def _wait_past(ns: int, limit_s: float = 0.05) -> bool:
@@ -253,15 +257,11 @@ class Engine:
         return self._done(inv, run, Outcome(kind="miss", reason=why, key=key), started)
 
     def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int) -> tuple[str, str]:
-        for src in [*inv.sources, *inv.key_files]:
-            if src in inv.in_place:
-                continue
-            try:
-                st = os.stat(os.path.join(inv.cwd, src))
-            except OSError:
+        for src, st in _stored_inputs(inv):
+            if st is None:
                 if src in inv.key_files and _content_or_absence(self.hashes, os.path.join(inv.cwd, src)) == "absent":
                     continue
-                raise Uncacheable("input vanished during compile") from None
+                raise Uncacheable("input vanished during compile")
             if stat.S_ISDIR(st.st_mode) and src in inv.key_files:
                 continue  # keyed as "a directory": its mtime is not its content
             if max(st.st_mtime_ns, st.st_ctime_ns) >= begun_ns:
