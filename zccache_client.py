@@ -255,9 +255,14 @@ def daemon_paths(env: Env) -> tuple[str, str]:
     The version is part of the name: after an upgrade, clients start a daemon of their
     own version instead of talking to the old one, which stops when it goes idle."""
     key = f"{__version__}\0{cache_dir(env)}"
+    # a daemon per remote-tier configuration: its store's tiers are set when it starts
+    key += "".join(f"\0{name}={env[name]}" for name in _REMOTE_VARS if env.get(name))
     tag = _fnv64(key.encode("utf-8", "surrogateescape"))
     directory = runtime_dir(env)
     return directory, os.path.join(directory, f"d-{tag}.sock")
+
+
+_REMOTE_VARS = ("ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READONLY", "ZCCACHE_REMOTE_SECRET", "ZCCACHE_REMOTE_TIMEOUT")
 
 
 def _fnv64(data: bytes) -> str:

@@ -462,8 +462,27 @@ int main(int argc, char **argv) {
     char key_head[64];
     snprintf(key_head, sizeof key_head, "%s", version);
     size_t head_len = strlen(key_head) + 1; /* the version, then a NUL, then the cache dir */
+    /* the cache dir, then each remote-tier setting that is set: a daemon per remote
+       configuration (zccache_client.daemon_paths says the same) */
+    static const char *const remote_vars[] = {"ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READONLY", "ZCCACHE_REMOTE_SECRET",
+                                              "ZCCACHE_REMOTE_TIMEOUT", NULL};
+    char tail[3 * PATH_MAX];
+    size_t tail_len = strlen(cache);
+    memcpy(tail, cache, tail_len);
+    for (int v = 0; remote_vars[v]; v++) {
+        const char *value = getenv(remote_vars[v]);
+        if (!value || !*value) continue;
+        size_t nn = strlen(remote_vars[v]), nv = strlen(value);
+        if (tail_len + nn + nv + 2 > sizeof tail) exec_python();
+        tail[tail_len++] = '\0';
+        memcpy(tail + tail_len, remote_vars[v], nn);
+        tail_len += nn;
+        tail[tail_len++] = '=';
+        memcpy(tail + tail_len, value, nv);
+        tail_len += nv;
+    }
     char sock_name[32];
-    snprintf(sock_name, sizeof sock_name, "d-%016llx.sock", (unsigned long long)fnv64(key_head, head_len, cache, strlen(cache)));
+    snprintf(sock_name, sizeof sock_name, "d-%016llx.sock", (unsigned long long)fnv64(key_head, head_len, tail, tail_len));
     if (join(sock_path, sizeof sock_path, runtime, sock_name) != 0) exec_python();
     /* a compiler that is a zccache launcher (this one) is for the Python client to refuse */
     char self[PATH_MAX];

@@ -98,6 +98,9 @@ def compile_main(args: list[str]) -> int:
         from zccache.core.stats import StatsRecorder
 
         pm.register(StatsRecorder(store))
+        from zccache.core.tiers import attach
+
+        attach(store, pm, config, _warn_line)
     decision = launch(argv, cwd, env, config, pm, Engine(config, store, pm.hook))
     if isinstance(decision, Exec):
         sys.stdout.flush()
@@ -107,6 +110,10 @@ def compile_main(args: list[str]) -> int:
 
     emit(decision.stdout, decision.stderr)
     return decision.returncode
+
+
+def _warn_line(text: str) -> None:
+    sys.stderr.write(f"zccache: {text}\n")
 
 
 def _open_store(config):
@@ -250,6 +257,14 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
         table.add_row("  Uncacheable", str(part["uncacheable_total"]))
         for reason, count in part["uncacheable"].items():  # type: ignore[union-attr]
             table.add_row(f"    {reason}", str(count))
+    remote = summary["remote"]
+    if any(remote.values()):  # type: ignore[union-attr]
+        table.add_row("Remote cache", "")
+        table.add_row("  Results fetched", f"{remote['results_fetched']}  (local hits {int(summary['hits']) - int(remote['results_fetched'])})")  # type: ignore[index]
+        table.add_row("  Not found / rejected", f"{remote['not_found']} / {remote['rejected']}")  # type: ignore[index]
+        table.add_row("  Errors", f"{remote['errors']}  (skipped {remote['skipped']}, breaker opened {remote['breaker_opened']})")  # type: ignore[index]
+        table.add_row("  Writes", f"{remote['writes']}  (failed {remote['write_errors']}, dropped {remote['writes_dropped']})")  # type: ignore[index]
+        table.add_row("  Mean read", f"{remote['mean_read_ms']} ms")  # type: ignore[index]
     table.add_row("Corrupt entries dropped", str(summary["corrupt_dropped"]))
     table.add_row("Cache size", f"{_human(summary['cache_size'])} of {_human(summary['max_size'])}")  # type: ignore[arg-type]
     table.add_row("Entries", str(summary["entries"]))

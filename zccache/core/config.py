@@ -38,6 +38,18 @@ def parse_umask(text: str) -> int | None:
     return value
 
 
+def _seconds(text: str, default: float) -> float:
+    if not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ConfigError(f"invalid ZCCACHE_REMOTE_TIMEOUT {text!r} (seconds, e.g. 2)")
+    return value
+
+
 def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     value = env.get(name)
     if value is None or value == "":
@@ -55,6 +67,11 @@ class Config:
     disabled: bool
     sloppiness: frozenset[str]
     umask: int | None = None  # the cache directory's (ZCCACHE_UMASK), for a group's shared cache
+    remote: str | None = None  # ZCCACHE_REMOTE: a shared tier's URL (core/tiers/)
+    remote_readonly: bool = False  # ZCCACHE_REMOTE_READONLY: read the shared tier, never write it
+    remote_secret: str | None = None  # ZCCACHE_REMOTE_SECRET: values signed and checked with it
+    remote_timeout: float = 2.0  # ZCCACHE_REMOTE_TIMEOUT: seconds per remote request
+    prefix: tuple[str, ...] = ()  # ZCCACHE_PREFIX: a miss's compile runs as PREFIX compiler args (distcc)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -78,4 +95,9 @@ class Config:
             disabled=env_flag(env, "ZCCACHE_DISABLE", False),
             sloppiness=slop,
             umask=parse_umask(env.get("ZCCACHE_UMASK", "")),
+            remote=env.get("ZCCACHE_REMOTE") or None,
+            remote_readonly=env_flag(env, "ZCCACHE_REMOTE_READONLY", False),
+            remote_secret=env.get("ZCCACHE_REMOTE_SECRET") or None,
+            remote_timeout=_seconds(env.get("ZCCACHE_REMOTE_TIMEOUT", ""), 2.0),
+            prefix=tuple(env.get("ZCCACHE_PREFIX", "").split()),
         )

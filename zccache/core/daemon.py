@@ -99,6 +99,9 @@ class Daemon:
                            umask=self.config.umask)
         self._cache_identity = _identity(self.config.cache_dir)
         self.pm = make_manager(memo_dir=self.config.cache_dir)
+        from zccache.core.tiers import attach
+
+        attach(self.store, self.pm, self.config, self._log)
         self.stats = StatsRecorder(self.store, buffered=True)
         self.pm.register(self.stats)
         self.engine = Engine(self.config, self.store, self.pm.hook, warn=self._log)

@@ -244,6 +244,8 @@ class Engine:
     # -- miss ----------------------------------------------------------------------------
 
     def _miss(self, inv: Invocation, store: Store, k: _Keys, started: float, begun_ns: int) -> Completed:
+        if self.config.prefix and _action(inv) == "compile":
+            inv.prefix = self.config.prefix  # the key and the hit path stay as they are
         run = inv.family.execute(inv)
         if run.returncode != 0:
             return self._done(inv, run, Outcome(kind="failed", reason="compile error", returncode=run.returncode), started)

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from zccache.core.config import Config
     from zccache.core.invocation import Invocation, Outcome, Passthrough
+    from zccache.core.tiers import Tier
 
 hookspec = pluggy.HookspecMarker("zccache")
 hookimpl = pluggy.HookimplMarker("zccache")
@@ -70,6 +72,19 @@ def zccache_on_result(invocation: Invocation | None, outcome: Outcome) -> None:
     ``invocation`` is ``None`` for passthroughs decided before classification.
     Observers must be cheap and must not raise; an exception here is reported as one
     warning line and never fails the build.
+    """
+
+
+@hookspec
+def zccache_storage_tiers(config: Config) -> list[Tier] | None:
+    """Remote tiers for this configuration, asked after the local store, in the
+    order the implementations answer (a list each; None or [] for none).
+
+    The built-in implementation (core/tiers/opendal_tier.py) answers for
+    ``ZCCACHE_REMOTE``; a plugin adds a store of its own by returning an object with
+    ``name``, ``get(key) -> bytes | None`` and ``put(key, value)``. Values come back
+    sealed by the caller and are checked before use: a tier only moves bytes.
+    Raising ``ConfigError`` reports a bad setting; the build goes on without it.
     """
 
 

@@ -35,6 +35,9 @@ class InProcessCache:
         try:
             self.store: Store | None = Store(self.config.cache_dir, self.config.maxsize, umask=self.config.umask)
             self.pm.register(StatsRecorder(self.store))
+            from zccache.core.tiers import attach
+
+            attach(self.store, self.pm, self.config, lambda text: sys.stderr.write(f"zccache: {text}\n"))
         except StoreError as exc:
             sys.stderr.write(f"zccache: cache disabled: {exc}\n")
             self.store = None

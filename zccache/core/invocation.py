@@ -92,6 +92,7 @@ class Invocation:
     time_macros_ok: bool = False
     details: Any = None  # the family's own parse of the command line
     umask: int | None = None  # the client's, when a daemon runs the tool for it
+    prefix: tuple[str, ...] = ()  # what a miss's compile runs under (ZCCACHE_PREFIX: distcc, icecc)
     # (real prefix, logical prefix) pairs under which the tool itself rewrites every
     # path it writes into its outputs (gcc's -ffile-prefix-map): paths below a real
     # prefix enter keys and manifests in their logical form, so that two builds in

@@ -17,6 +17,7 @@ from zccache.core.store import Store
 
 LINK = "link."
 EXEC = "exec."
+REMOTE = "remote."  # counted by the remote tiers themselves (core/tiers/)
 _PREFIX = {"link": LINK, "exec": EXEC}
 
 
@@ -68,12 +69,31 @@ class StatsRecorder:
 def summarize(counters: dict[str, int]) -> dict[str, object]:
     """The compiles' figures at the top level (as before links were counted), the
     links' under ``links`` and zccache exec's under ``exec``, with the same fields."""
-    compiles = {k: v for k, v in counters.items() if not k.startswith((LINK, EXEC))}
+    compiles = {k: v for k, v in counters.items() if not k.startswith((LINK, EXEC, REMOTE))}
     summary = _summarize(compiles)
     summary["corrupt_dropped"] = counters.get("corrupt_dropped", 0)
     for section, prefix in (("links", LINK), ("exec", EXEC)):
         summary[section] = _summarize({k.removeprefix(prefix): v for k, v in counters.items() if k.startswith(prefix)})
+    summary["remote"] = _remote({k.removeprefix(REMOTE): v for k, v in counters.items() if k.startswith(REMOTE)})
     return summary
+
+
+def _remote(c: dict[str, int]) -> dict[str, object]:
+    """The remote tiers' side (core/tiers/): results and manifests fetched, what was
+    refused, failures, writes; the mean time of a remote read."""
+    return {
+        "results_fetched": c.get("result_hits", 0),
+        "fetched": c.get("hits", 0),
+        "not_found": c.get("misses", 0),
+        "rejected": c.get("rejected", 0),
+        "errors": c.get("errors", 0),
+        "skipped": c.get("skipped", 0) + c.get("writes_skipped", 0),
+        "breaker_opened": c.get("breaker_opened", 0),
+        "writes": c.get("writes", 0),
+        "write_errors": c.get("write_errors", 0),
+        "writes_dropped": c.get("writes_dropped", 0),
+        "mean_read_ms": round(c.get("ms", 0) / c["requests"], 2) if c.get("requests") else 0.0,
+    }
 
 
 def _summarize(counters: dict[str, int]) -> dict[str, object]:

@@ -29,6 +29,7 @@ import msgpack
 from blake3 import blake3
 
 from zccache.core.safe_disk import disk_class, make_cache_dirs, share_db_files
+from zccache.core.tiers import SHARED_PREFIXES
 
 MAGIC = b"ZC1\0"
 _HEADER = len(MAGIC) + 32
@@ -137,6 +138,7 @@ class Store:
         except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
             raise StoreError(f"cannot open cache at {directory}: {_one_line(exc)}") from None
         self.corrupt_dropped = 0
+        self.remote = None  # tiers.RemoteTiers, when tiers past this one are configured
 
     # -- framed values ---------------------------------------------------------------
 
@@ -155,7 +157,9 @@ class Store:
         except Exception:
             raw = b"corrupt"  # a value file that vanished, cannot be read or is refused
         if raw is None:
-            return None
+            raw = self._from_remote(key)
+            if raw is None:
+                return None
         payload = _unframe(raw)
         value = None
         if payload is not None:
@@ -199,6 +203,21 @@ class Store:
             raise
         if self._memory is not None and key.startswith(RECALLED_PREFIXES):
             self._memory.put(key, value, _held_size(key, raw))
+        if self.remote is not None and key.startswith(SHARED_PREFIXES):
+            self.remote.put(key, raw)
+
+    def _from_remote(self, key: str) -> bytes | None:
+        """A remote tier's copy (its seal checked), kept locally when its frame is sound."""
+        if self.remote is None or not key.startswith(SHARED_PREFIXES):
+            return None
+        raw = self.remote.get(key)
+        if raw is None or _unframe(raw) is None:
+            return None
+        try:
+            self._cache.set(key, raw, retry=True)
+        except Exception:
+            pass  # served anyway; the local store fills next time
+        return raw
 
     def delete(self, key: str) -> None:
         if self._memory is not None:

@@ -150,7 +150,7 @@ class GccFamily:
         # a private depfile is needed unless the user's own -MD one lists everything
         tmpdir = tempfile.mkdtemp(prefix="zccache-") if d.dep_mode != "user-md" else ""
         try:
-            command = inv.command
+            command = [*inv.prefix, *inv.command]  # ZCCACHE_PREFIX (distcc): the compile only
             own_dep = None
             if d.dep_mode == "own":
                 own_dep = os.path.join(tmpdir, "deps.d")
