@@ -101,8 +101,8 @@ class Daemon:
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         from zccache.core.tiers import attach
 
-        attach(self.store, self.pm, self.config, self._log)
         self.stats = StatsRecorder(self.store, buffered=True)
+        attach(self.store, self.pm, self.config, self._log, count=self.stats.add)
         self.pm.register(self.stats)
         self.engine = Engine(self.config, self.store, self.pm.hook, warn=self._log)
         self.sessions = Sessions()

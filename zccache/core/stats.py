@@ -51,6 +51,14 @@ class StatsRecorder:
         with self._lock:
             self._pending[name] = self._pending.get(name, 0) + 1
 
+    def add(self, name: str, amount: int = 1) -> None:
+        """A counter of the store's own (the remote tiers'): buffered like the outcomes."""
+        if not self.buffered:
+            self.store.incr(name, amount)
+            return
+        with self._lock:
+            self._pending[name] = self._pending.get(name, 0) + amount
+
     def flush(self) -> None:
         """Counters that cannot be written now (a read-only or full disk) are kept
         for the next flush: a daemon's loop must not die of its bookkeeping."""

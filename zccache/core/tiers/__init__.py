@@ -72,8 +72,10 @@ def _digest(key: str, raw: bytes, secret: bytes | None) -> bytes:
     return h.digest()
 
 
-def attach(store, pm, config, warn) -> None:
-    """Gives store the remote tiers the plugins name for config (none: nothing)."""
+def attach(store, pm, config, warn, count=None) -> None:
+    """Gives store the remote tiers the plugins name for config (none: nothing).
+    count(name, amount) adds to a counter (a daemon buffers them: a SQLite write per
+    counter per remote read cost more than the read)."""
     from zccache.core.config import ConfigError
 
     try:
@@ -87,14 +89,14 @@ def attach(store, pm, config, warn) -> None:
     if not tiers:
         return
 
-    def count(name: str, amount: int) -> None:
+    def counted(name: str, amount: int) -> None:
         try:
-            store.incr(name, amount)
+            (count or store.incr)(name, amount)
         except Exception:
             pass
 
     secret = config.remote_secret.encode() if config.remote_secret else None
-    store.remote = RemoteTiers(tiers, secret, config.remote_readonly, count, warn)
+    store.remote = RemoteTiers(tiers, secret, config.remote_readonly, counted, warn)
 
 
 class RemoteTiers:
