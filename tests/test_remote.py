@@ -289,3 +289,55 @@ def test_misses_compile_on_distcc(zc, tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+DIR_TIER = '''
+import os
+
+from zccache.core.hookspecs import hookimpl
+
+
+class DirTier:
+    """A shared directory as a tier (an NFS mount, say): one file per key."""
+
+    name = "dir"
+
+    def __init__(self, root):
+        self.root = root
+
+    def get(self, key):
+        try:
+            with open(os.path.join(self.root, key.replace(":", "-")), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def put(self, key, value):
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, key.replace(":", "-")), "wb") as f:
+            f.write(value)
+
+
+@hookimpl
+def zccache_storage_tiers(config):
+    root = os.environ.get("DIR_TIER")
+    return [DirTier(root)] if root else []
+'''
+
+
+def test_a_tier_from_a_plugin(zc, tmp_path):
+    """A third-party tier, installed as an entry point of the group "zccache", is
+    asked after the local store like the built-in ones: a second machine hits."""
+    site = tmp_path / "site"
+    write(site / "dir_tier.py", DIR_TIER)
+    write(site / "dir_tier-1.0.dist-info" / "METADATA", "Metadata-Version: 2.1\nName: dir-tier\nVersion: 1.0\n")
+    write(site / "dir_tier-1.0.dist-info" / "entry_points.txt", "[zccache]\ndir_tier = dir_tier\n")
+    shared = tmp_path / "shared"
+    write(tmp_path / "a.c", "int a(void) { return 3; }\n")
+    for name in ("a", "b"):
+        env = {"PYTHONPATH": str(site), "DIR_TIER": str(shared), "ZCCACHE_CACHE_DIR": str(tmp_path / f"cache-{name}")}
+        compile_ok(zc, tmp_path, env)
+        stop(zc, env)
+        assert any(shared.iterdir())
+    s = stats(zc, env)
+    assert (s["hits"], s["remote"]["results_fetched"]) == (1, 1)
