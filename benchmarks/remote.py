@@ -1,6 +1,7 @@
 """The remote workload: brotli's CMake build on a second "machine" that shares only
-a Redis server with the first, beside the same build from its own local cache, for
-zccache (ZCCACHE_REMOTE) and ccache (its Redis backend), in one run.
+a Redis server (for zccache also: a local S3 API, moto's server) with the first,
+beside the same build from its own local cache, for zccache (ZCCACHE_REMOTE) and
+ccache (its Redis backend), in one run.
 
 Machine A (checkout A, cache A) builds once and fills the remote. Machine B (checkout
 B at another path, an empty cache of its own, no daemon running) then builds in a
@@ -19,10 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
-SETTINGS = {  # tool -> (its remote setting, its cache-dir setting)
-    "zccache": ("ZCCACHE_REMOTE", "ZCCACHE_CACHE_DIR"),
-    "ccache": ("CCACHE_REMOTE_STORAGE", "CCACHE_DIR"),
-}
+CACHE_VAR = {"zccache": "ZCCACHE_CACHE_DIR", "ccache": "CCACHE_DIR"}
+S3_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 
 
 def _free_port() -> int:
@@ -31,74 +30,92 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(tools: dict, scratch: Path, build, tree_of, runs: int = 3) -> dict:
+def _serve(command: list[str], port: int) -> subprocess.Popen | None:
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                return None
+            time.sleep(0.1)
+
+
+def run(tools: dict, scratch: Path, build, tree_of, runs: int = 3, moto: Path | None = None) -> dict:
     """build(tool, source, build_dir, env) -> (configure s, build s); tree_of(scratch,
     name) -> a fresh brotli checkout."""
     exe = shutil.which("redis-server")
     if exe is None:
         return {"skipped": "redis-server is not installed (apt-get install redis-server)"}
-    port = _free_port()
-    server = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    return {"skipped": "redis-server did not start"}
-                time.sleep(0.1)
-        url = f"redis://127.0.0.1:{port}"
+        port = _free_port()
+        redis = _serve([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port)
+        if redis is None:
+            return {"skipped": "redis-server did not start"}
+        servers.append(redis)
+        redis_url = f"redis://127.0.0.1:{port}"
+        variants = []  # (row, tool name, remote settings)
+        if "zccache" in tools:
+            variants.append(("zccache", "zccache", {"ZCCACHE_REMOTE": redis_url + "/0"}))
+            s3_port = _free_port()
+            s3 = _serve([str(moto), "-H", "127.0.0.1", "-p", str(s3_port)], s3_port) if moto and moto.exists() else None
+            if s3 is not None:
+                servers.append(s3)
+                import urllib.request
+
+                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{s3_port}/zccache", method="PUT"))
+                variants.append(("zccache (S3, moto)", "zccache",
+                                 {"ZCCACHE_REMOTE": f"s3://zccache/bench?endpoint=http://127.0.0.1:{s3_port}", **S3_ENV}))
+        if "ccache" in tools:
+            variants.append(("ccache", "ccache", {"CCACHE_REMOTE_STORAGE": redis_url}))
         tree = tree_of(scratch, "remote-a")
         other = scratch / "remote-b" / "src"
         shutil.copytree(tree, other)
         out: dict = {"runs": runs, "server": "redis-server " + _version(exe), "tools": {}}
-        for name, (remote_var, cache_var) in SETTINGS.items():
-            tool = tools.get(name)
-            if tool is None:
-                continue
-            subprocess.run(["redis-cli", "-p", str(port), "flushall"], capture_output=True)
-            a = _machine(tool, {remote_var: url + ("/0" if name == "zccache" else ""),
-                                cache_var: str(scratch / f"remote-{name}-a")}, tree)
+        for i_row, (row, name, remote) in enumerate(variants):
+            tool = tools[name]
+            cache_var = CACHE_VAR[name]
+            a = _machine(tool, {**remote, cache_var: str(scratch / f"remote-{i_row}-a")}, tree)
             a.fresh()
-            build(a, tree, tree.parent / f"build-{name}", {})
+            build(a, tree, tree.parent / f"build-{i_row}", {})
             a.stop()
             time.sleep(1.0)  # background writes land
             remote_s, local_s, started_s = [], [], []
             for i in range(runs):
-                b = _machine(tool, {remote_var: a.env[remote_var], cache_var: str(scratch / f"remote-{name}-b{i}")},
-                             other)
+                b = _machine(tool, {**remote, cache_var: str(scratch / f"remote-{i_row}-b{i}")}, other)
                 b.fresh()
-                remote_s.append(build(b, other, other.parent / f"build-{name}-r{i}", {})[1])
+                remote_s.append(build(b, other, other.parent / f"build-{i_row}-r{i}", {})[1])
                 remote_stats = b.stats()
                 b.zero()
-                local_s.append(build(b, other, other.parent / f"build-{name}-l{i}", {})[1])
+                local_s.append(build(b, other, other.parent / f"build-{i_row}-l{i}", {})[1])
                 local_stats = b.stats()
                 b.stop()
                 if name == "zccache":  # the same, with the daemon started before the build
-                    b = _machine(tool, {remote_var: a.env[remote_var],
-                                        cache_var: str(scratch / f"remote-{name}-s{i}")}, other)
+                    b = _machine(tool, {**remote, cache_var: str(scratch / f"remote-{i_row}-s{i}")}, other)
                     b.fresh()
                     subprocess.run([b.launcher, "start"], env={**os.environ, **b.env}, capture_output=True)
-                    started_s.append(build(b, other, other.parent / f"build-{name}-s{i}", {})[1])
+                    started_s.append(build(b, other, other.parent / f"build-{i_row}-s{i}", {})[1])
                     b.stop()
-            out["tools"][name] = {"remote_hit_s": statistics.median(remote_s), "local_hit_s": statistics.median(local_s),
-                                  "remote_stats": remote_stats, "local_stats": local_stats}
+            out["tools"][row] = {"remote_hit_s": statistics.median(remote_s), "local_hit_s": statistics.median(local_s),
+                                 "remote_stats": remote_stats, "local_stats": local_stats}
             if started_s:
-                out["tools"][name]["remote_hit_daemon_started_s"] = statistics.median(started_s)
+                out["tools"][row]["remote_hit_daemon_started_s"] = statistics.median(started_s)
         return out
     finally:
-        server.kill()
-        server.wait()
+        for server in servers:
+            server.kill()
+            server.wait()
 
 
 def _machine(tool, settings: dict[str, str], checkout: Path):
     env = {**tool.env, **settings}
     if tool.basedir_var:
         env[tool.basedir_var] = str(checkout.parent)
-    return dataclasses.replace(tool, env=env, cache=Path(settings[SETTINGS[tool.name][1]]))
+    return dataclasses.replace(tool, env=env, cache=Path(settings[CACHE_VAR[tool.name]]))
 
 
 def _version(exe: str) -> str:
@@ -108,7 +125,7 @@ def _version(exe: str) -> str:
 
 def table(w: dict) -> str:
     lines = [f"#### remote: brotli on a second machine sharing one {w['server']} (median of {w['runs']})", "",
-             "| tool | remote hits (s) | hits | from remote | local hits (s) | hits | remote / local |",
+             "| tool (remote) | remote hits (s) | hits | from remote | local hits (s) | hits | remote / local |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, row in w["tools"].items():
         fetched = row["remote_stats"].get("remote", {}).get("results_fetched", "-")
@@ -119,9 +136,9 @@ def table(w: dict) -> str:
     if z and c:
         lines += ["", f"zccache's remote-hit build is {z['remote_hit_s'] / c['remote_hit_s']:.2f}x ccache's "
                       f"(its local-hit build {z['local_hit_s'] / c['local_hit_s']:.2f}x)."]
-        if "remote_hit_daemon_started_s" in z:
-            started = z["remote_hit_daemon_started_s"]
-            lines.append(f"With its daemon started before the build (a fresh machine's first build pays for that "
-                         f"start), zccache's remote-hit build takes {started:.2f} s: "
-                         f"{started / c['remote_hit_s']:.2f}x ccache's.")
+    for name, row in w["tools"].items():
+        if c and "remote_hit_daemon_started_s" in row:
+            started = row["remote_hit_daemon_started_s"]
+            lines.append(f"- {name}, its daemon started before the build (a fresh machine's first build pays for "
+                         f"that start): {started:.2f} s, {started / c['remote_hit_s']:.2f}x ccache's.")
     return "\n".join(lines)

@@ -600,8 +600,9 @@ def main() -> int:
             elif w == "remote":  # zccache and ccache, each through one Redis server
                 import remote
 
+                moto = venv("s3", ["moto[server]"]) / "moto_server"  # a local S3 API beside Redis
                 results["workloads"][w] = remote.run(tools, scratch, cmake_build, brotli_tree,
-                                                     runs=1 if ns.quick else 3)
+                                                     runs=1 if ns.quick else 3, moto=moto)
             elif w == "soak":  # ours alone: the same daemon through every round
                 import soak
 

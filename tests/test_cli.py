@@ -78,3 +78,56 @@ def test_bad_maxsize_still_compiles(zc, tmp_path):
     done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env={"ZCCACHE_MAXSIZE": "lots"})
     assert done.returncode == 0 and (tmp_path / "a.o").is_file()
     assert done.stderr.count(b"\n") == 1 and b"invalid size" in done.stderr
+
+
+def test_ccache_flags_mean_what_they_mean_in_ccache(zc, tmp_path):
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    shown = zc.run("-s", cwd=tmp_path)
+    assert shown.returncode == 0 and b"Hit rate" in shown.stdout and b"50.0 %" in shown.stdout
+    assert zc.run("--show-stats", cwd=tmp_path).stdout == shown.stdout
+    assert zc.run("-z", cwd=tmp_path).returncode == 0
+    assert zc.stats()["hits"] == 0
+    assert zc.run("-C", cwd=tmp_path).stdout.startswith(b"Cleared ")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.stats()["misses"] == 1  # cleared: the compile ran again
+    # -M writes the limit to zccache.conf in the cache directory, where -p finds it
+    assert zc.run("-M", "10G", cwd=tmp_path).returncode == 0
+    assert (zc.cache_dir / "zccache.conf").read_text() == "ZCCACHE_MAXSIZE = 10G\n"
+    config = zc.run("-p", cwd=tmp_path).stdout.decode()
+    assert "(zccache.conf) ZCCACHE_MAXSIZE = 10G" in config and "(default) ZCCACHE_DIRECT = 1" in config
+    assert zc.stats()["max_size"] == 10 << 30
+    overridden = zc.run("-p", cwd=tmp_path, env={"ZCCACHE_MAXSIZE": "1G"}).stdout.decode()
+    assert "(environment) ZCCACHE_MAXSIZE = 1G" in overridden  # the environment wins, as in ccache
+    assert zc.run("--max-size=0", cwd=tmp_path).returncode == 0
+    assert b"no limit" in zc.run("-s", cwd=tmp_path).stdout
+    assert b"Compression: none" in zc.run("-x", cwd=tmp_path).stdout
+    bad = zc.run("-M", cwd=tmp_path)
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
+    bad = zc.run("-M", "lots", cwd=tmp_path)
+    assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1
+    no_traceback(bad)
+
+
+def test_settings_file_reaches_the_families_and_is_trusted_only_when_private(zc, tmp_path):
+    """ZCCACHE_LINKS = 0 in zccache.conf: the link family (which reads its settings
+    from the environment it is given, here the daemon's request) runs links plainly.
+    The same file writable by others is ignored, with one line."""
+    write(tmp_path / "a.c", "int main(void) { return 0; }\n")
+    zc.cache_dir.mkdir(parents=True, exist_ok=True)
+    conf = zc.cache_dir / "zccache.conf"
+    conf.write_text("# the team's settings\nZCCACHE_LINKS = 0\n")
+    conf.chmod(0o644)
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    links = zc.stats()["links"]
+    assert links["misses"] == 0 and links["uncacheable_total"] == 1
+    conf.chmod(0o666)
+    shown = zc.run("-p", cwd=tmp_path)
+    assert b"(default) ZCCACHE_LINKS = 1" in shown.stdout
+    assert shown.stderr.count(b"ignoring") == 1 and b"writable by others" in shown.stderr
+    conf.write_text("ZCCACHE_CACHE_DIR = /elsewhere\n")
+    conf.chmod(0o644)
+    shown = zc.run("-p", cwd=tmp_path)
+    assert b"read before this file" in shown.stderr

@@ -23,7 +23,16 @@ BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "sessio
                     "session-end", "analyze", "fp")
 # Commands of the built-in plugins whose names are also programs on PATH.
 PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec",
-                   "check")
+                   "check", "config")
+# ccache's options, with ccache's meanings, as the sub-commands that do the same
+CCACHE_FLAGS = {
+    "-s": ["stats"], "--show-stats": ["stats"],
+    "-z": ["stats", "--zero"], "--zero-stats": ["stats", "--zero"],
+    "-C": ["clear"], "--clear": ["clear"],
+    "-p": ["config"], "--show-config": ["config"],
+    "-x": ["config", "--compression"], "--show-compression": ["config", "--compression"],
+}
+_MAX_SIZE = ("-M", "--max-size")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +59,14 @@ def _main(args: list[str]) -> int:
         return 0
     if first in ("-h", "--help") or first in BUILTIN_COMMANDS or first in PLUGIN_COMMANDS:
         return _command(args)
+    if first in CCACHE_FLAGS:
+        return _command(CCACHE_FLAGS[first] + args[1:])
+    if first in _MAX_SIZE or first.startswith("--max-size="):
+        size = first.partition("=")[2] if "=" in first else (args[1] if len(args) > 1 else "")
+        if not size:
+            sys.stderr.write(f"zccache: {first} needs a size (e.g. 10G; 0 for no limit)\n")
+            return 2
+        return _command(["config", "--set", "ZCCACHE_MAXSIZE", size])
     if first.startswith("-"):
         sys.stderr.write(f"zccache: unknown option {first}\n{USAGE}")
         return 2
@@ -266,7 +283,10 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
         table.add_row("  Writes", f"{remote['writes']}  (failed {remote['write_errors']}, dropped {remote['writes_dropped']})")  # type: ignore[index]
         table.add_row("  Mean read", f"{remote['mean_read_ms']} ms")  # type: ignore[index]
     table.add_row("Corrupt entries dropped", str(summary["corrupt_dropped"]))
-    table.add_row("Cache size", f"{_human(summary['cache_size'])} of {_human(summary['max_size'])}")  # type: ignore[arg-type]
+    from zccache.core.config import UNLIMITED
+
+    limit = "no limit" if int(summary["max_size"]) >= UNLIMITED else _human(summary["max_size"])  # type: ignore[arg-type]
+    table.add_row("Cache size", f"{_human(summary['cache_size'])} of {limit}")  # type: ignore[arg-type]
     table.add_row("Entries", str(summary["entries"]))
     Console(highlight=False).print(table)
     return 0

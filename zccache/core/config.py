@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_MAXSIZE = 5 * 1024**3
+UNLIMITED = 1 << 62
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
@@ -75,6 +76,9 @@ class Config:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
+        from zccache.core.settings_file import with_file
+
+        env = with_file(env)  # zccache.conf in the cache directory, under the environment
         cache_dir = env.get("ZCCACHE_CACHE_DIR") or env.get("ZCCACHE_DIR")
         if not cache_dir:
             import platformdirs
@@ -85,6 +89,7 @@ class Config:
             basedir = os.path.normpath(os.path.abspath(basedir))
         maxsize_text = env.get("ZCCACHE_MAXSIZE")
         maxsize = parse_size(maxsize_text) if maxsize_text else DEFAULT_MAXSIZE
+        maxsize = maxsize or UNLIMITED  # 0: no limit, as ccache's max_size
         slop = frozenset(s.strip() for s in env.get("ZCCACHE_SLOPPINESS", "").split(",") if s.strip())
         return cls(
             cache_dir=os.path.abspath(os.path.expanduser(cache_dir)),

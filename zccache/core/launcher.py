@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from zccache.core.config import Config
 from zccache.core.engine import Engine
 from zccache.core.invocation import Batch, Invocation, Outcome, Passthrough
+from zccache.core.settings_file import with_file
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def launch(argv: list[str], cwd: str, env: Mapping[str, str], config: Config, pm
     """argv[0] is the resolved tool; returns what to do, with observers already told.
     ``found`` is the classification when the caller has made it already."""
     tool = argv[0]
+    env = with_file(env)  # the families read settings from the environment they are given
     if config.disabled:
         found = Passthrough("disabled")
     elif found is None:

@@ -30,6 +30,7 @@ BUILTINS = (
     "zccache.core.toolchains.archiver",
     "zccache.core.exec_command",
     "zccache.core.check_command",
+    "zccache.core.config_command",
     "zccache.core.tiers.opendal_tier",
     "zccache.plugins.cmake",
     "zccache.plugins.setuptools",

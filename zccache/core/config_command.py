@@ -1,0 +1,77 @@
+"""`zccache config` (and ccache's `-p`, `-M`, `-x`): the settings in effect, where
+each came from, and the one setting ccache's habits change (the size limit)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from zccache.core.hookspecs import hookimpl
+from zccache.core.setting_defs import BY_NAME, SETTINGS
+
+
+@hookimpl
+def zccache_add_commands(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("config", help="the settings in effect and where each came from (-p)")
+    p.add_argument("--set", nargs=2, metavar=("NAME", "VALUE"), help="write a setting to zccache.conf (-M SIZE)")
+    p.add_argument("--compression", action="store_true", help="what the store keeps and how (-x)")
+    p.set_defaults(func=_cmd_config)
+
+
+def _cmd_config(ns: argparse.Namespace) -> int:
+    from zccache.core import settings_file
+    from zccache.core.config import Config, ConfigError
+
+    if ns.set:
+        name, value = ns.set
+        if name not in BY_NAME:
+            sys.stderr.write(f"zccache config: unknown setting {name}\n")
+            return 2
+        try:
+            if name == "ZCCACHE_MAXSIZE":
+                from zccache.core.config import parse_size
+
+                parse_size(value)
+            path = settings_file.write(os.environ, name, value)
+        except (ValueError, OSError) as exc:
+            sys.stderr.write(f"zccache config: {exc}\n")
+            return 1
+        print(f"Set {name} = {value} in {path}")
+        return 0
+    try:
+        config = Config.from_env(os.environ)
+    except ConfigError as exc:
+        sys.stderr.write(f"zccache config: {exc}\n")
+        return 1
+    if ns.compression:
+        return _compression(config)
+    from_file = settings_file.load(os.environ)
+    print(f"# zccache.conf: {settings_file.path_for(os.environ)}"
+          f"{'' if os.path.exists(settings_file.path_for(os.environ)) else ' (none)'}")
+    for s in SETTINGS:
+        if s.name in os.environ:
+            value, origin = os.environ[s.name], "environment"
+        elif s.name in from_file:
+            value, origin = from_file[s.name], "zccache.conf"
+        else:
+            value, origin = s.default, "default"
+        if s.name == "ZCCACHE_CACHE_DIR" and origin == "default":
+            value = config.cache_dir
+        shown = "***" if s.secret and value else value
+        print(f"({origin}) {s.name} = {shown}")
+    return 0
+
+
+def _compression(config) -> int:
+    from zccache.core.store import Store, StoreError
+
+    try:
+        store = Store(config.cache_dir, config.maxsize, umask=config.umask)
+    except StoreError as exc:
+        sys.stderr.write(f"zccache config: {exc}\n")
+        return 1
+    print("Compression: none. Values are msgpack, checksummed, stored as they are: an object restored")
+    print("from the cache costs no decompression, and the size limit counts the bytes on disk.")
+    print(f"Entries: {store.entries()}; size: {store.volume()} bytes")
+    return 0
