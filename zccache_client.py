@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 _COMMANDS = frozenset({
     "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
     "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file", "cargo", "rust-artifacts", "exec",
-    "check", "config",
+    "check", "config", "doctor",
 })
 _OFF = ("0", "false", "no", "off")
 BACKPRESSURE_RETRIES = 400

@@ -39,7 +39,7 @@ const char zccache_native_marker[] = "zccache-native-launcher " ZCCACHE_VERSION;
 static const char *const COMMANDS[] = {
     "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
     "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file", "cargo", "rust-artifacts", "exec",
-    "check", "config", NULL,
+    "check", "config", "doctor", NULL,
 };
 enum { BACKPRESSURE_RETRIES = 400, MAX_FRAME = 256 * 1024 * 1024 };
 

@@ -23,7 +23,7 @@ BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "sessio
                     "session-end", "analyze", "fp")
 # Commands of the built-in plugins whose names are also programs on PATH.
 PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec",
-                   "check", "config")
+                   "check", "config", "doctor")
 # ccache's options, with ccache's meanings, as the sub-commands that do the same
 CCACHE_FLAGS = {
     "-s": ["stats"], "--show-stats": ["stats"],
