@@ -187,6 +187,7 @@ def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
     analyze = sub.add_parser("analyze", help="hit rate, miss reasons, slowest compiles from a session journal")
     analyze.add_argument("journal")
     analyze.add_argument("--top", type=int, default=10, help="how many of the slowest compiles to list")
+    analyze.add_argument("--html", metavar="REPORT", help="also write a self-contained HTML report there")
     analyze.set_defaults(func=_cmd_analyze)
     fp = sub.add_parser("fp", help="has a tree of files changed since the last success? (for lint/test steps)")
     fp_sub = fp.add_subparsers(dest="fp_command", metavar="<check|mark-success|mark-failure|invalidate>")
@@ -476,6 +477,15 @@ def _cmd_analyze(ns: argparse.Namespace) -> int:
         sys.stderr.write(f"zccache: {exc}\n")
         return 1
     render(report, ns.top)
+    if ns.html:
+        from zccache.core.report_html import ReportError, write
+
+        try:
+            write(ns.journal, ns.html)
+        except (ReportError, OSError) as exc:
+            sys.stderr.write(f"zccache: {exc}\n")
+            return 1
+        print(f"Report written to {ns.html}")
     return 0
 
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from zccache.core import keys
+from zccache.core import keys, miss_reasons
 from zccache.core.config import Config
 from zccache.core.hashing import trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
@@ -246,6 +246,7 @@ class Engine:
     def _miss(self, inv: Invocation, store: Store, k: _Keys, started: float, begun_ns: int) -> Completed:
         if self.config.prefix and _action(inv) == "compile":
             inv.prefix = self.config.prefix  # the key and the hit path stay as they are
+        explained = self._explain(inv, store, k)
         run = inv.family.execute(inv)
         if run.returncode != 0:
             return self._done(inv, run, Outcome(kind="failed", reason="compile error", returncode=run.returncode), started)
@@ -256,7 +257,23 @@ class Engine:
         except Exception as exc:
             self._warn_once(f"cache store failed ({_one_line(exc)})")
             return self._done(inv, run, Outcome(kind="passthrough", reason="cache error"), started)
-        return self._done(inv, run, Outcome(kind="miss", reason=why, key=key), started)
+        try:
+            store.set(miss_reasons.record_key(inv), miss_reasons.inputs(inv, k.identity, k.source_hashes))
+        except Exception:
+            pass  # only the next miss's explanation is the poorer
+        return self._done(inv, run, Outcome(kind="miss", reason=why, key=key, why=explained), started)
+
+    def _explain(self, inv: Invocation, store: Store, k: _Keys) -> str:
+        """What differs from the nearest cached entry (miss_reasons.py); "" when unsure."""
+        try:
+            entries = self._entries(k.manifest) if k.manifest and not k.manifest.get("pp") else []
+            if entries:
+                return miss_reasons.from_entry(entries[0], inv.cwd, self.hashes, inv.physical, inv.env,
+                                               tuple(inv.path_map))
+            last = store.get(miss_reasons.record_key(inv))
+            return miss_reasons.from_inputs(last, miss_reasons.inputs(inv, k.identity, k.source_hashes))
+        except Exception:
+            return ""
 
     def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int) -> tuple[str, str]:
         for src, st in _stored_inputs(inv):
@@ -386,6 +403,7 @@ class Engine:
             key=outcome.key,
             seconds=time.monotonic() - started,
             action=_action(inv),
+            why=outcome.why,
         )
         return Completed(run.returncode, run.stdout, run.stderr, outcome)
 

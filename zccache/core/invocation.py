@@ -159,3 +159,4 @@ class Outcome:
     key: str | None = None
     seconds: float = 0.0
     action: str = "compile"  # or "link" (links, archives), or "exec" (zccache exec)
+    why: str = ""  # a miss: what differed from the nearest cached entry (miss_reasons.py)

@@ -53,6 +53,7 @@ class Session:
                 "cache_key": outcome.key,
                 "result": outcome.kind,
                 "reason": outcome.reason,
+                "why": outcome.why or None,
                 "duration_ms": round(outcome.seconds * 1000, 3),
                 "cwd": inv.cwd if inv else None,
                 "source": os.path.normpath(os.path.join(inv.cwd, inv.sources[0])) if inv and inv.sources else None,

@@ -1,0 +1,84 @@
+"""The HTML report, opened in a real headless browser (Debian's chromium): the numbers
+the page shows (its script builds them from the data it carries) are the journal's."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, DEMO, need
+
+pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
+
+
+def browse(url: str) -> str:
+    """The page's DOM after its scripts ran, as chromium renders it headless."""
+    chromium = need("chromium", "chromium")
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.decode()
+
+
+def cells(dom: str, table: str) -> list[list[str]]:
+    body = re.search(rf'<table id="t-{table}"[^>]*>(.*?)</table>', dom, re.S).group(1)
+    body = body.split("<tbody>", 1)[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def test_report_in_a_headless_browser_shows_the_journals_numbers(zc, tmp_path):
+    cmake = shutil.which("cmake", path=BIN) or "cmake"
+    source = tmp_path / "src"
+    shutil.copytree(DEMO, source)
+    journal = tmp_path / "build.jsonl"
+    started = zc.run("session-start", "--journal", str(journal), cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    session = re.search(rb"ZCCACHE_SESSION_ID=(\S+)", started.stdout).group(1).decode().strip("'\"")
+    env = {**zc.env, "ZCCACHE_SESSION_ID": session}
+    launch = [f"-DCMAKE_{lang}_COMPILER_LAUNCHER={zc.command}" for lang in ("C", "CXX")]
+    for build in ("b1", "b2"):
+        if build == "b2":  # misses with a reason: the header ten sources include
+            config = source / "mathlib" / "include" / "mathlib" / "config.h"
+            config.write_text(config.read_text().replace("MATHLIB_SCALE 3", "MATHLIB_SCALE 5"))
+        assert subprocess.run([cmake, "-G", "Ninja", "-S", str(source), "-B", str(tmp_path / build), *launch],
+                              env=env, capture_output=True).returncode == 0
+        assert subprocess.run([cmake, "--build", str(tmp_path / build), "-j", "2"], env=env,
+                              capture_output=True).returncode == 0
+    assert zc.run("session-end", session, cwd=tmp_path, env={"ZCCACHE_SESSION_ID": session}).returncode == 0
+    report = tmp_path / "report.html"
+    done = zc.run("analyze", str(journal), "--html", str(report), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not re.search(r'(src|href)="(https?:)?//', report.read_text())  # nothing fetched at view time
+
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    results = Counter(r["result"] for r in rows)
+    dom = browse(report.as_uri() + "#sort=dirs:hits:desc")
+    shown = dict(re.findall(r'<b id="n-(\w+)">([^<]*)</b>', dom))
+    assert shown["compiles"] == str(len(rows))
+    assert (shown["hit"], shown["miss"]) == (str(results["hit"]), str(results["miss"]))
+    assert results["hit"] >= 16 and results["miss"] >= 26 + 10
+    assert float(shown["hit_rate"]) == round(100 * results["hit"] / (results["hit"] + results["miss"]), 1)
+    # per directory: every directory of the journal, sorted as the address asked
+    dirs = cells(dom, "dirs")
+    by_dir = Counter(os.path.dirname(r["source"]) for r in rows if r["source"])
+    assert {d[0] for d in dirs} >= set(by_dir)
+    hits_column = [int(d[2]) for d in dirs]
+    assert hits_column == sorted(hits_column, reverse=True)
+    for name, compiles, hits, misses, *_ in dirs:
+        if name in by_dir:
+            assert int(compiles) == by_dir[name]
+            assert int(hits) == sum(r["result"] == "hit" for r in rows if r["source"] and os.path.dirname(r["source"]) == name)
+    # why the edited build missed: the header, named
+    misses = cells(dom, "misses")
+    assert misses and all(len(m) == 3 for m in misses)
+    reasons = {r[0]: int(r[1]) for r in cells(dom, "reasons")}
+    assert reasons.get("miss: a header changed") == 10
+    assert sum((r.get("why") or "").endswith("mathlib/config.h changed") for r in rows) == 10
+    assert "<svg" in dom and dom.count("<svg") >= 2  # the timeline and the hit rate, inline
