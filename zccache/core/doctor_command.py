@@ -29,6 +29,30 @@ _CCACHE_TWINS = {"CCACHE_DIR": "ZCCACHE_CACHE_DIR", "CCACHE_MAXSIZE": "ZCCACHE_M
                  "CCACHE_HASHDIR": "ZCCACHE_HASHDIR", "CCACHE_EXTRAFILES": "ZCCACHE_EXTRAFILES"}
 
 
+# What the doctor looks for, and the fix it gives: the docs' troubleshooting page lists these.
+CHECKS: tuple[tuple[str, str], ...] = (
+    ("a setting is invalid (a size, a umask, a timeout)", "correct it; zccache config shows them all"),
+    ("zccache.conf is ignored: another user's, writable by others, or a line that is not a setting",
+     "chmod go-w it, own it, correct the line"),
+    ("the compiler ($CC, or cc) is not found, or not recognised as gcc, clang or emcc: its compiles pass through",
+     "use one of those (or a wrapper that runs one), or add a family plugin"),
+    ("the cache directory is unusable, not writable, or over 90 % full", "fix its permissions, or zccache -M 20G"),
+    ("a daemon of another version serves this cache", "zccache stop"),
+    ("the runtime directory is not the user's alone, so no daemon is used", "remove it or set ZCCACHE_RUNTIME_DIR"),
+    ("the zccache on PATH is the Python client (about 15 ms per compile)",
+     "install a C compiler and reinstall pyzccache for the native launcher"),
+    ("a CMake build directory does not launch compilers through zccache",
+     "-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES=$(zccache cmake-module-dir)/zccache.cmake, or include(zccache)"),
+    ("a CMake build has debug info, which puts the working directory in the key",
+     "ZCCACHE_BASEDIR=<the checkout>, or ZCCACHE_HASHDIR=0"),
+    ("the SConstruct does not use zccache", "env.Tool('zccache')"),
+    ("the remote tier (ZCCACHE_REMOTE) does not answer, or its URL is wrong", "start it, or correct or unset it"),
+    ("a `CCACHE_*` variable is set where zccache reads `ZCCACHE_*`", "export the `ZCCACHE_` one"),
+    ("sources use `__DATE__`/`__TIME__`, so their compiles are not cached",
+     "SOURCE_DATE_EPOCH, or ZCCACHE_SLOPPINESS=time_macros"),
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     ok: bool

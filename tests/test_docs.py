@@ -1,0 +1,32 @@
+"""The docs site builds with MkDocs, warnings as errors, and its generated pages hold
+every setting and every check the code defines."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+
+from conftest import BIN, ROOT
+from zccache.core.doctor_command import CHECKS
+from zccache.core.setting_defs import SETTINGS
+
+
+def test_docs_build_strict_with_generated_reference(tmp_path):
+    mkdocs = shutil.which("mkdocs", path=BIN) or shutil.which("mkdocs")
+    command = [mkdocs] if mkdocs else [sys.executable, "-m", "mkdocs"]
+    done = subprocess.run([*command, "build", "--strict", "-d", str(tmp_path / "site")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    configuration = (tmp_path / "site" / "configuration" / "index.html").read_text()
+    for setting in SETTINGS:
+        assert f"<code>{setting.name}</code>" in configuration, setting.name
+    page = (tmp_path / "site" / "troubleshooting" / "index.html").read_text()
+    troubleshooting = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for finding, _fix in CHECKS:
+        assert finding.replace("`", "") in troubleshooting, finding
+    for page in ("build-systems/cmake", "build-systems/scons", "build-systems/pip", "build-systems/meson",
+                 "build-systems/cargo", "sharing", "benchmarks"):
+        assert (tmp_path / "site" / page / "index.html").is_file(), page
