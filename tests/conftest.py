@@ -135,3 +135,15 @@ def settle() -> None:
 
 def no_traceback(done: subprocess.CompletedProcess) -> None:
     assert b"Traceback" not in done.stderr and b"Traceback" not in done.stdout
+
+
+def compile_checked(zc, cwd: Path, source: str = "a.c", env: dict[str, str] | None = None) -> bytes:
+    """gcc -c source through zccache: it succeeds, with no traceback, and the object is
+    byte for byte the one plain gcc makes. Returns zccache's stderr."""
+    obj = source[:-2] + ".o"
+    done = zc.run("gcc", "-c", source, "-o", obj, cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr
+    no_traceback(done)
+    assert zc.plain("gcc", "-c", source, "-o", "ref.o", cwd=cwd).returncode == 0
+    assert (cwd / obj).read_bytes() == (cwd / "ref.o").read_bytes()
+    return done.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEMO, need, no_traceback, write
+from conftest import BIN, DEMO, compile_checked, need, write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 
@@ -112,13 +112,7 @@ def stop(zc, env) -> None:
 
 
 def compile_ok(zc, cwd: Path, env, source: str = "a.c") -> bytes:
-    obj = source[:-2] + ".o"
-    done = zc.run("gcc", "-c", source, "-o", obj, cwd=cwd, env=env)
-    assert done.returncode == 0, done.stderr
-    no_traceback(done)
-    assert zc.plain("gcc", "-c", source, "-o", "ref.o", cwd=cwd).returncode == 0
-    assert (cwd / obj).read_bytes() == (cwd / "ref.o").read_bytes()
-    return done.stderr
+    return compile_checked(zc, cwd, source, env)
 
 
 def cmake_build(zc, source: Path, env) -> None:

@@ -20,7 +20,8 @@ import msgpack
 import pytest
 from blake3 import blake3
 
-from conftest import no_traceback, write
+from conftest import compile_checked as compile_ok
+from conftest import write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 
@@ -28,16 +29,6 @@ GROUP = 65534  # the cache's group
 MEMBER = 65533  # a second user in it
 OUTSIDER = 65532  # a user who is not
 BIG = "".join(f"int f{i}(int x) {{ return x * {i} + {i % 7}; }}\n" for i in range(3000))  # a value file
-
-
-def compile_ok(zc, cwd: Path, source: str, env=None) -> bytes:
-    obj = source.replace(".c", ".o")
-    done = zc.run("gcc", "-c", source, "-o", obj, cwd=cwd, env=env)
-    assert done.returncode == 0, done.stderr
-    no_traceback(done)
-    assert zc.plain("gcc", "-c", source, "-o", "ref.o", cwd=cwd).returncode == 0
-    assert (cwd / obj).read_bytes() == (cwd / "ref.o").read_bytes()
-    return done.stderr
 
 
 def as_user(uid: int, gid: int, *command: str) -> subprocess.CompletedProcess:

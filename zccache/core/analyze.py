@@ -27,8 +27,21 @@ class Report:
         return self.results["hit"] / lookups if lookups else 0.0
 
 
-def analyze(path: str) -> Report:
-    report = Report()
+@dataclass(frozen=True)
+class Row:
+    """One journal line: a compile, when it started, how long it took and how it went."""
+
+    start: float  # 0.0 for a line without a timestamp
+    seconds: float
+    result: str
+    reason: str
+    why: str
+    source: str
+
+
+def read_journal(path: str) -> tuple[list[Row], int]:
+    """The journal's rows in start order, and how many lines were unreadable."""
+    rows, bad = [], 0
     try:
         f = open(path, encoding="utf-8")
     except OSError as exc:
@@ -38,23 +51,31 @@ def analyze(path: str) -> Report:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                result = str(row["result"])
-                seconds = float(row.get("duration_ms") or 0) / 1000
-            except (ValueError, KeyError, TypeError):
-                report.bad_lines += 1
-                continue
-            report.total += 1
-            report.results[result] += 1
-            if result != "hit" and row.get("reason"):
-                report.reasons[f"{result}: {row['reason']}"] += 1
-            source = row.get("source") or "(no source)"
-            report.slowest.append((seconds, result, source))
-            d = report.directories[os.path.dirname(source) if row.get("source") else "(passthrough)"]
-            d[0] += 1
-            d[1] += result == "hit"
-            d[2] += result == "miss"
-            d[3] += seconds
+                d = json.loads(line)
+                seconds = float(d.get("duration_ms") or 0) / 1000
+                rows.append(Row(start=float(d.get("ts") or seconds) - seconds, seconds=seconds, result=str(d["result"]),
+                                reason=str(d.get("reason") or ""), why=str(d.get("why") or ""),
+                                source=str(d.get("source") or "")))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                bad += 1
+    rows.sort(key=lambda r: r.start)
+    return rows, bad
+
+
+def analyze(path: str) -> Report:
+    report = Report()
+    rows, report.bad_lines = read_journal(path)
+    for row in rows:
+        report.total += 1
+        report.results[row.result] += 1
+        if row.result != "hit" and row.reason:
+            report.reasons[f"{row.result}: {row.reason}"] += 1
+        report.slowest.append((row.seconds, row.result, row.source or "(no source)"))
+        d = report.directories[os.path.dirname(row.source) if row.source else "(passthrough)"]
+        d[0] += 1
+        d[1] += row.result == "hit"
+        d[2] += row.result == "miss"
+        d[3] += row.seconds
     report.slowest.sort(reverse=True)
     return report
 

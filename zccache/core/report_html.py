@@ -18,47 +18,14 @@ import html
 import io
 import json
 import os
-from dataclasses import dataclass
+
+from zccache.core.analyze import AnalyzeError, Row, read_journal
 
 COLOURS = {"hit": "#2e7d32", "miss": "#c62828", "passthrough": "#9e9e9e", "failed": "#6a1b9a"}
 
 
 class ReportError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Row:
-    start: float
-    seconds: float
-    result: str
-    reason: str
-    why: str
-    source: str
-    action: str
-
-
-def read(path: str) -> tuple[list[Row], int]:
-    """The journal's rows in start order, and how many lines were unreadable."""
-    rows, bad = [], 0
-    try:
-        f = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(f"cannot read {path}: {exc.strerror}") from None
-    with f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-                seconds = float(d.get("duration_ms") or 0) / 1000
-                rows.append(Row(start=float(d["ts"]) - seconds, seconds=seconds, result=str(d["result"]),
-                                reason=str(d.get("reason") or ""), why=str(d.get("why") or ""),
-                                source=str(d.get("source") or ""), action=str(d.get("family") or "")))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                bad += 1
-    rows.sort(key=lambda r: r.start)
-    return rows, bad
 
 
 def lanes(rows: list[Row]) -> list[int]:
@@ -228,7 +195,10 @@ svg { max-width: 100%; height: auto; }
 
 
 def write(journal: str, out: str, top: int = 15) -> dict:
-    rows, bad = read(journal)
+    try:
+        rows, bad = read_journal(journal)
+    except AnalyzeError as exc:
+        raise ReportError(str(exc)) from None
     data = figures(rows, bad, top)
     timeline, rate = plots(rows)
     cards = "".join(f'<div class="card">{label}<b id="n-{key}">?</b></div>' for key, label in (
