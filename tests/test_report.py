@@ -59,6 +59,7 @@ def test_report_in_a_headless_browser_shows_the_journals_numbers(zc, tmp_path):
 
     rows = [json.loads(line) for line in journal.read_text().splitlines()]
     results = Counter(r["result"] for r in rows)
+    assert all(r["duration_ms"] > 0 for r in rows)  # hits are timed too (they were 0: no bar on the timeline)
     dom = browse(report.as_uri() + "#sort=dirs:hits:desc")
     shown = dict(re.findall(r'<b id="n-(\w+)">([^<]*)</b>', dom))
     assert shown["compiles"] == str(len(rows))

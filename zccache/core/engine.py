@@ -11,6 +11,7 @@ disk): the compile still happens and succeeds, with one warning line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import sys
@@ -131,8 +132,9 @@ class Engine:
         except Exception as exc:  # StoreError, OSError ...: the cache must never fail a build
             self._warn_once(f"cache lookup failed ({_one_line(exc)}); compiling without cache")
             return self._plain(inv, "cache error", started)
-        if isinstance(found, Completed):
-            return found
+        if isinstance(found, Completed):  # a hit: timed like the rest, for journals and reports
+            return dataclasses.replace(found, outcome=dataclasses.replace(
+                found.outcome, seconds=time.monotonic() - started, action=_action(inv)))
         if not again:
             newest = _newest_input_ns(inv)
             if newest >= begun_ns and _wait_past(newest):
