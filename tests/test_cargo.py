@@ -72,6 +72,7 @@ def ws(zc, tmp_path) -> Workspace:
     return Workspace(zc, tmp_path)
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the suite's time; RUSTC_WRAPPER with the Python client: test_cargo's other tests
 def test_clean_rebuild_runs_no_compiler_and_cargo_test_works(ws, zc):
     built = ws.cargo("build")
     assert b"jobserver" not in built.stderr

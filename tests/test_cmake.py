@@ -63,6 +63,7 @@ def test_fresh_build_dir_is_all_hits(zc, tmp_path, generator):
     assert subprocess.run([str(tmp_path / "b2" / "tools" / "zcheck")], capture_output=True).stdout == SCORE
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the Python client's run of a CMake build is test_fresh_build_dir_is_all_hits
 def test_header_edit_rebuilds_exactly_its_dependents(zc, tmp_path):
     source = tmp_path / "src"
     shutil.copytree(DEMO, source)
@@ -100,6 +101,7 @@ def test_module_sets_launchers(zc, tmp_path):
     assert zc.stats()["misses"] == 2
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the Python client's run of a CMake build is test_fresh_build_dir_is_all_hits
 def test_module_caches_links_and_archives_in_a_fresh_build_dir(zc, tmp_path):
     """include(zccache) through CMake's top-level include hook: compiles, links, and
     the ar and ranlib of CMake's archive rules, all hits in a second build dir."""
@@ -119,6 +121,7 @@ def test_module_caches_links_and_archives_in_a_fresh_build_dir(zc, tmp_path):
     assert program_output(tmp_path / "b2").endswith(EXPECTED_OUTPUT)
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the Python client's run of a CMake build is test_fresh_build_dir_is_all_hits
 def test_basedir_shares_hits_between_checkouts(zc, tmp_path):
     for name in ("one", "two", "three"):
         shutil.copytree(DEMO, tmp_path / name / "proj")

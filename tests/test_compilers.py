@@ -111,6 +111,7 @@ def test_compiler_changed_behind_a_wrapper_misses(zc, tmp_path):
     assert (zc.stats()["misses"], zc.stats()["hits"]) == (2, 1)
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the client makes no difference here: test_cmake.py runs both
 @pytest.mark.skipif(CMAKE is None, reason="cmake is installed by the test extra")
 @pytest.mark.parametrize("kind", ["wrapper", "named"])
 @pytest.mark.parametrize("family", ["gcc", "clang"])
@@ -130,6 +131,7 @@ def test_cmake_fresh_build_dir_is_all_hits(zc, tmp_path, family, kind):
     assert f"CMAKE_C_COMPILER:FILEPATH={cc}" in cache or f"CMAKE_C_COMPILER:STRING={cc}" in cache
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # in process: no client runs
 @pytest.mark.skipif(SCONS is None, reason="scons is installed by the test extra")
 @pytest.mark.parametrize("kind", ["wrapper", "named"])
 @pytest.mark.parametrize("family", ["gcc", "clang"])

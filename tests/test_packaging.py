@@ -56,6 +56,7 @@ def zpip(zc, venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     return zc.run("pip", "install", "--no-cache-dir", "--force-reinstall", *args, cwd=cwd, env=pip_env(zc, venv))
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the shims name the launcher: the Python client's run is the failing-build test
 def test_zccache_pip_setuptools_sdist_second_build_all_hits(zc, tmp_path, venv):
     archive = sdist(tmp_path, "zcfix-setuptools", "zcfix")
     first = zpip(zc, venv, str(archive), cwd=tmp_path)
@@ -87,6 +88,7 @@ def test_zccache_pip_failing_build_keeps_pips_exit_code_and_message(zc, tmp_path
     assert zc.stats()["compile_failed"] >= 1
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the shims name the launcher: the Python client's run is the failing-build test
 def test_zccache_pip_meson_python_second_build_all_hits(zc, tmp_path, venv):
     archive = sdist(tmp_path, "zcfix-meson", "zcmeson")
     first = zpip(zc, venv, str(archive), cwd=tmp_path)
