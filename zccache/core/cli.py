@@ -91,8 +91,10 @@ def compile_main(args: list[str]) -> int:
     from zccache.core.config import Config, ConfigError
     from zccache.core.launcher import Exec, is_self, launch
 
+    from zccache.core.settings_file import with_file
+
     cwd = os.getcwd()
-    env = dict(os.environ)
+    env = with_file(os.environ)  # zccache.conf once, for the config and the families alike
     tool = resolve_tool(args[0], cwd, env.get("PATH"))
     if tool is None:
         sys.stderr.write(f"zccache: compiler '{args[0]}' not found\n")

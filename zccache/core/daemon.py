@@ -361,11 +361,13 @@ class Daemon:
         """(env, config, umask) for running tool as the client asks, or the Error reply."""
         from zccache.core.config import Config, ConfigError
         from zccache.core.launcher import is_self
+        from zccache.core.settings_file import with_file
 
         if self._cache_dir_moved():
             return self._reply("Error", message="the cache directory was removed or replaced; this daemon stops "
                                                 "(the next compile starts a new one)")
         env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
+        env = with_file(env)  # zccache.conf once, for the config and the families alike
         if not os.path.isabs(tool) or is_self(tool):
             return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
         try:

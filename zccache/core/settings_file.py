@@ -100,12 +100,16 @@ def untrusted(st: os.stat_result) -> str:
     return ""
 
 
+class _Merged(dict):
+    """An environment the file's settings are already under: merging it again is free
+    (the daemon's request passes through Config.from_env and launch())."""
+
+
 def with_file(env: Mapping[str, str]) -> dict[str, str]:
     """env with the file's settings under it (the environment wins)."""
-    settings = load(env)
-    if not settings:
-        return env if isinstance(env, dict) else dict(env)
-    return {**settings, **env}
+    if isinstance(env, _Merged):
+        return env
+    return _Merged({**load(env), **env})
 
 
 def write(env: Mapping[str, str], name: str, value: str) -> str:

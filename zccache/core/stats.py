@@ -44,15 +44,10 @@ class StatsRecorder:
 
     @hookimpl
     def zccache_on_result(self, invocation: Invocation | None, outcome: Outcome) -> None:
-        name = counter_name(outcome)
-        if not self.buffered:
-            self.store.incr(name)
-            return
-        with self._lock:
-            self._pending[name] = self._pending.get(name, 0) + 1
+        self.add(counter_name(outcome))
 
     def add(self, name: str, amount: int = 1) -> None:
-        """A counter of the store's own (the remote tiers'): buffered like the outcomes."""
+        """One counter (an outcome's, or the remote tiers' own): buffered in a daemon."""
         if not self.buffered:
             self.store.incr(name, amount)
             return

@@ -159,11 +159,9 @@ class RemoteTiers:
     def flush(self, seconds: float) -> None:
         """Waits (at most seconds) for the background writes: a short-lived process
         calls it before it exits, so that its results reach the remote."""
-        if self._writer is None:
-            return
-        done = threading.Event()
-        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
-        done.wait(seconds)
+        deadline = time.monotonic() + seconds
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _start_writer(self) -> None:
         with self._lock:
