@@ -335,3 +335,28 @@ def test_a_tier_from_a_plugin(zc, tmp_path):
         assert any(shared.iterdir())
     s = stats(zc, env)
     assert (s["hits"], s["remote"]["results_fetched"]) == (1, 1)
+
+
+def test_a_value_copied_to_another_key_is_refused(zc, tmp_path, redis):
+    """Each result on the server replaced by another (sound) result's value: a second
+    machine must get misses and the compiler's objects, never the other object."""
+    remote = f"redis://127.0.0.1:{redis.port}/0"
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    write(tmp_path / "b.c", "int a(void) { return 2; }\n")
+    writer = machine(zc, tmp_path, "w", remote)
+    for source in ("a.c", "b.c"):
+        compile_ok(zc, tmp_path, writer, source)
+    stop(zc, writer)
+    cli = need("redis-cli", "redis-server")
+    results = [k for k in redis_cli(redis, "--raw", "keys", "*").split() if "/r/" in k]
+    assert len(results) == 2
+    values = [subprocess.run([cli, "-p", str(redis.port), "--raw", "get", k], capture_output=True,
+                             check=True).stdout[:-1] for k in results]
+    for key, value in zip(results, reversed(values)):  # swapped
+        subprocess.run([cli, "-p", str(redis.port), "-x", "set", key], input=value, capture_output=True, check=True)
+    reader = machine(zc, tmp_path, "r", remote)
+    for source in ("a.c", "b.c"):
+        compile_ok(zc, tmp_path, reader, source)  # the compiler's bytes, each
+    s = stats(zc, reader)
+    assert (s["hits"], s["misses"]) == (0, 2) and s["remote"]["rejected"] >= 2
+    stop(zc, reader)
