@@ -399,20 +399,6 @@ def test_dev_null_outputs_are_left_alone(zc, tmp_path, family):
     assert (after.st_mode, after.st_rdev, after.st_ino) == (device.st_mode, device.st_rdev, device.st_ino)
 
 
-@pytest.mark.parametrize("where", ["source", "header"])
-def test_incbin_is_passed_through(zc, tmp_path, where):
-    write(tmp_path / "blob.bin", "AAAA")
-    directive = 'asm(".section .rodata\\n.incbin \\"blob.bin\\"\\n.previous");\n'
-    if where == "header":
-        write(tmp_path / "blob.h", directive)
-        write(tmp_path / "a.c", '#include "blob.h"\nint x;\n')
-    else:
-        write(tmp_path / "a.c", directive + "int x;\n")
-    for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
-    assert zc.stats()["uncacheable"] == {"'.incbin' directive": 2}
-
-
 def test_march_native_is_cached(zc, tmp_path):
     write(tmp_path / "a.c", "int f(int *v, int n) { int s = 0; for (int i = 0; i < n; i++) s += v[i]; return s; }\n")
     for _ in range(2):

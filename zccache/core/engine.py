@@ -23,7 +23,7 @@ from zccache.core import keys, miss_reasons
 from zccache.core.config import Config
 from zccache.core.hashing import trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
-from zccache.core.manifest import INCBIN, Entry, FileHashes, Uncacheable, matches, record
+from zccache.core.manifest import INCBIN, Entry, FileHashes, Uncacheable, matches, reads_by_name, record
 from zccache.core.store import Store
 
 MAX_ENTRIES = 16  # manifest entries kept per direct key, newest first
@@ -117,6 +117,8 @@ class Engine:
 
     def _serve(self, inv: Invocation, started: float, again: bool) -> Completed:
         store = self.store
+        if self.config.prefix and _action(inv) == "compile":
+            inv.asm_listed = False  # the assembler runs on another host, which lists nothing back
         if store is None or self.config.disabled:
             return self._plain(inv, "cache disabled" if self.config.disabled else "cache unavailable", started)
         # Taken before any input is hashed: an input written after it, however soon,
@@ -157,8 +159,9 @@ class Engine:
                 raise _Unreadable() from None
             if uses_time and not self._time_ok(inv):
                 raise _TimeMacros()
-            if inv.text_inputs and self.hashes.includes_binary(os.path.join(inv.cwd, src)):
-                raise _Unreadable(INCBIN)
+            why = self.hashes.reads_by_name(os.path.join(inv.cwd, src)) if inv.text_inputs else ""
+            if why and not (inv.asm_listed and why == INCBIN):
+                raise _Unreadable(why)
             source_hashes.append(digest)
         extras = [e for e in self.hook.zccache_key_extras(invocation=inv) if e is not None]
         for path in inv.key_files:
@@ -187,6 +190,9 @@ class Engine:
         pre = inv.family.preprocess(inv)
         if pre.returncode != 0:
             return k  # let the real compile report the error
+        why = reads_by_name(pre.stdout) if inv.text_inputs else ""
+        if why:  # the preprocessed text does not hold what the assembler would read
+            raise _Unreadable(why)
         k.preprocessed = keys.preprocessed_key(inv, identity, pre.stdout, extras)
         done = self._restore(inv, store, k.preprocessed, "preprocessed")
         return done if done is not None else k
@@ -227,16 +233,22 @@ class Engine:
         if not isinstance(files, list) or {f[0] for f in files} != set(inv.outputs):
             return None
         for entry in files:
-            if not isinstance(entry[1], bytes):
+            if not isinstance(entry[1], bytes) and not (entry[0] in inv.appended and entry[1] is None):
                 return None
         try:
             for entry in files:
                 role, data = entry[0], entry[1]
                 executable = len(entry) > 2 and entry[2] is True
+                if data is None:
+                    continue  # an appended output the tool left alone
                 if role in inv.relocatable:
                     data = _relocate_in(inv, data)
                     if data is None:
                         return None
+                if role in inv.appended:
+                    with open(os.path.join(inv.cwd, inv.outputs[role]), "ab") as f:
+                        f.write(data)
+                    continue
                 _write_atomic(os.path.join(inv.cwd, inv.outputs[role]), data, inv.umask, executable)
         except OSError:
             return None  # e.g. the output directory is missing: the compiler will say so
@@ -293,8 +305,10 @@ class Engine:
             present, absent = unlisted(inv, run.inputs, dirs, self.hashes) if unlisted is not None else ([], [])
             entry = record(
                 cwd=inv.cwd,
-                headers=[*run.inputs, *present],
-                absent=absent,
+                headers=[*run.inputs, *present, *run.data_inputs],
+                absent=[*absent, *run.absent],
+                listed_by_assembler=inv.asm_listed,
+                data_files=run.data_inputs,
                 search_dirs=dirs.order,
                 system_dirs=set(dirs.system),
                 source_dirs=[os.path.dirname(os.path.join(inv.cwd, s)) for s in inv.sources],
@@ -322,6 +336,9 @@ class Engine:
             pre = inv.family.preprocess(inv)
             if pre.returncode != 0:
                 raise Uncacheable("preprocessor failed")
+            why = reads_by_name(pre.stdout) if inv.text_inputs else ""
+            if why:
+                raise Uncacheable(why)
             k.preprocessed = keys.preprocessed_key(inv, k.identity, pre.stdout, k.extras)
         self._store_result(inv, store, k.preprocessed, run)
         if self.config.direct:
@@ -331,6 +348,12 @@ class Engine:
     def _store_result(self, inv: Invocation, store: Store, key: str, run: RunResult) -> None:
         files = []
         for role, path in inv.outputs.items():
+            if role in inv.appended:
+                data = run.appended.get(role)
+                if data is not None and role in inv.relocatable:
+                    data = _relocate_out(inv, data)
+                files.append([role, data, False])
+                continue
             try:
                 with open(os.path.join(inv.cwd, path), "rb") as f:
                     data = f.read()

@@ -28,6 +28,15 @@ class RunResult:
     why_no_inputs: str = ""
     # Environment variables the run read, with their values (None: read while unset).
     env_inputs: dict[str, str | None] = field(default_factory=dict)
+    # Files read as data by a program behind the compiler proper (the assembler's
+    # .incbin and .include): recorded by content like headers, never scanned as text.
+    data_inputs: list[str] = field(default_factory=list)
+    # Paths at which a new file would have been read instead (earlier places on the
+    # assembler's search path): recorded as shadow probes.
+    absent: list[str] = field(default_factory=list)
+    # What the run appended to an output it does not own (Invocation.appended), by
+    # role; None when it wrote nothing there.
+    appended: dict[str, bytes | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,12 @@ class Invocation:
     # Inputs the run rewrites in place (ranlib's archive, the archive ``ar r`` adds
     # to): their content before the run is in the key, their change during it expected.
     in_place: frozenset[str] = frozenset()
+    # The run names every file the assembler read (RunResult.data_inputs): text
+    # that makes the assembler read a file by name needs no refusal.
+    asm_listed: bool = False
+    # Output roles the tool appends to rather than writes (gcc's DEPENDENCIES_OUTPUT
+    # file): a hit appends the stored bytes, as the tool would have.
+    appended: frozenset[str] = frozenset()
     # The output streams a hit replays (and the store keeps); a miss shows both.
     streams: frozenset[str] = frozenset({"stdout", "stderr"})
 

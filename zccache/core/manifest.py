@@ -23,7 +23,25 @@ from zccache.core.hashing import StatSig, hash_bytes, is_settled, stat_sig, trus
 
 TIME_MACROS = (b"__DATE__", b"__TIME__", b"__TIMESTAMP__")
 PCH_SUFFIXES = (".gch", ".pch")
-INCBIN = "'.incbin' directive"
+# Text that makes a program behind the preprocessor read a file by name: the
+# assembler's .incbin and .include (in a .S, or in inline asm of C and C++), and
+# gcc's "#pragma GCC dependency" (which compares a file's mtime and may warn).
+# No preprocessor depfile names those files.
+_READS_BY_NAME = re.compile(
+    rb"(?:^|[\s\"';{]|\\[nt])\.(?:incbin|include)\b|#\s*pragma\s+GCC\s+dependency|_Pragma\s*\(\s*\"GCC\s+dependency",
+    re.M)
+INCBIN = "assembler directive reading a file (.incbin, .include)"
+PRAGMA_DEPENDENCY = "#pragma GCC dependency"
+
+
+def reads_by_name(data: bytes) -> str:
+    """The reason text makes its compile uncacheable without the assembler's own
+    list of what it read ('' for none): see _READS_BY_NAME."""
+    if b"incbin" not in data and b".include" not in data and b"dependency" not in data:
+        return ""  # the common case, without the expression's cost on a large text
+    for m in _READS_BY_NAME.finditer(data):
+        return PRAGMA_DEPENDENCY if b"dependency" in m.group(0) else INCBIN
+    return ""
 
 
 class Uncacheable(Exception):
@@ -96,7 +114,7 @@ class FileHashes:
     appears later, which no dependency file lists)."""
 
     def __init__(self) -> None:
-        self._memo: dict[str, tuple[StatSig, str, bool, tuple[tuple[str, str], ...], bool]] = {}
+        self._memo: dict[str, tuple[StatSig, str, bool, tuple[tuple[str, str], ...], str]] = {}
 
     def hash(self, path: str, st: os.stat_result | None = None) -> tuple[str, bool]:
         """(content hash, uses a time macro) of path, re-read only when it changed."""
@@ -108,9 +126,10 @@ class FileHashes:
         form is '"' or '<', or '?' for a computed (macro) argument."""
         return self._scan(path, st)[3]
 
-    def includes_binary(self, path: str, st: os.stat_result | None = None) -> bool:
-        """True when path has an assembler ``.incbin``: it reads a file by name that
-        no dependency file lists (ccache refuses these too)."""
+    def reads_by_name(self, path: str, st: os.stat_result | None = None) -> str:
+        """Why path makes a program behind the preprocessor read a file no depfile
+        lists (an assembler ``.incbin``/``.include``, ``#pragma GCC dependency``);
+        '' when it does not."""
         return self._scan(path, st)[4]
 
     def _scan(self, path: str, st: os.stat_result | None):
@@ -123,9 +142,12 @@ class FileHashes:
         with open(path, "rb") as f:
             data = f.read()
         digest = hash_bytes(data)
+        if data.startswith(b"\x7fELF"):  # a program (the driver's cc1, as): no source text to scan
+            found = self._memo[path] = (sig, digest, False, (), "")
+            return found
         uses_time = any(m in data for m in TIME_MACROS)
         tested = _has_include_names(data) if b"__has_include" in data else ()
-        found = self._memo[path] = (sig, digest, uses_time, tested, b".incbin" in data)
+        found = self._memo[path] = (sig, digest, uses_time, tested, reads_by_name(data))
         return found
 
 
@@ -174,12 +196,18 @@ def record(
     env_inputs: dict[str, str | None] | None = None,
     absent: Iterable[str] = (),
     scan_text: bool = True,
+    listed_by_assembler: bool = False,
+    data_files: Iterable[str] = (),
 ) -> Entry:
     """Build the manifest entry for a compile that started at ``started_ns``.
 
     Raises Uncacheable when a header changed during the compile (the object may
-    mix old and new content) or uses a time macro.
+    mix old and new content) or uses a time macro. ``data_files`` are read as data
+    (what the assembler read): by content, never scanned as source text. With
+    ``listed_by_assembler`` the run named every file the assembler read, so a
+    directive that reads one needs no refusal.
     """
+    data_files = set(data_files)
     now = time.time_ns()
     rows: list[tuple[str, str, StatSig | None]] = []
     absolute: list[str] = []
@@ -194,12 +222,15 @@ def record(
         if st.st_mtime_ns >= started_ns or st.st_ctime_ns >= started_ns:
             raise Uncacheable("header modified during compile")
         digest, uses_time = hashes.hash(full, st)
+        text = scan_text and path not in data_files
         if full.endswith(PCH_SUFFIXES) and full[: full.rindex(".")] in texts:
             uses_time = False  # a precompiled header names every builtin; its header's text says what it uses
-        if uses_time and not allow_time_macros and scan_text:
+        if uses_time and not allow_time_macros and text:
             raise Uncacheable("time macros")
-        if scan_text and hashes.includes_binary(full, st) and not full.endswith(PCH_SUFFIXES):
-            raise Uncacheable(INCBIN)
+        if text and not full.endswith(PCH_SUFFIXES):
+            why = hashes.reads_by_name(full, st)
+            if why and not (listed_by_assembler and why == INCBIN):
+                raise Uncacheable(why)
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
     probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent))

@@ -37,10 +37,20 @@ class Probe:
     source_date_epoch: bool = False
     # Emscripten's configuration file (LLVM root, cache dir ...): by content in every key
     config_files: tuple[str, ...] = ()
+    # The assembler writes what it read (GNU as --MD): .incbin and .include files
+    # can then be keyed like headers
+    as_depfile: bool = False
+    # gcc's target machine and version: the subdirectories it searches each program
+    # prefix for (-B dir/x86_64-linux-gnu/12/cc1)
+    machine: str = ""
+    version: str = ""
 
 
 _probes: ToolMemo[Probe] = ToolMemo()
 _native: ToolMemo[str] = ToolMemo()
+_search: ToolMemo[tuple[tuple[str, ...], tuple[str, ...]]] = ToolMemo()
+# What decides where gcc's driver looks for its programs and its specs files
+DRIVER_ENV = ("GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH")
 
 
 def probe(tool: str, env: Mapping[str, str]) -> Probe:
@@ -68,6 +78,28 @@ def native_flags(tool: str, flags: list[str], env: Mapping[str, str]) -> str:
     return _native.get(tool, ask, "", extra=tuple(flags))
 
 
+def driver_search(tool: str, args: list[str], env: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(program prefixes, library prefixes) gcc's driver searches, in order, for
+    these arguments (-B, -m, --sysroot) and variables: where it finds cc1 and as,
+    and where it looks for specs files. Each prefix is a string the driver puts
+    before a name, as ``-print-search-dirs`` prints it."""
+    context = (tuple(args), *(env.get(name, "") for name in DRIVER_ENV))
+
+    def ask() -> tuple[tuple[str, ...], tuple[str, ...]]:
+        cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
+        rc, out, _ = run_tool([tool, *args, "-print-search-dirs"], cwd, env, timeout=PROBE_SECONDS)
+        found: dict[str, tuple[str, ...]] = {}
+        for line in out.decode("utf-8", "surrogateescape").splitlines():
+            name, _, value = line.partition(": =")
+            if name in ("programs", "libraries"):
+                found[name] = tuple(dict.fromkeys(v for v in value.split(":") if v))
+        if rc != 0:
+            return (), ()
+        return found.get("programs", ()), found.get("libraries", ())
+
+    return _search.get(tool, ask, ((), ()), extra=context)
+
+
 def _ask(tool: str, env: Mapping[str, str]) -> Probe:
     cwd = os.getcwd() if os.path.isdir(os.getcwd()) else "/"
     rc, out, _ = run_tool([tool, "-E", "-dM", "-x", "c", os.devnull], cwd, env, timeout=PROBE_SECONDS)
@@ -84,10 +116,43 @@ def _ask(tool: str, env: Mapping[str, str]) -> Probe:
         rc, _, err = run_tool([tool, "-###", "-x", lang, "-c", os.devnull, "-o", os.devnull], cwd, env,
                               timeout=PROBE_SECONDS)
         if rc == 0:
-            programs.extend(_programs(err.decode("utf-8", "surrogateescape"), env.get("PATH", os.defpath)))
+            listing = err.decode("utf-8", "surrogateescape")
+            programs.extend(_programs(listing, env.get("PATH", os.defpath)))
+            programs.extend(_config_files(listing))
     macros = b"\n".join(sorted(out.splitlines()))
     config = _emscripten_config(tool, cwd, env) if kind == "emscripten" else ()
-    return Probe(kind, macros, tuple(dict.fromkeys(programs)), _honours_source_date_epoch(tool, cwd, env), config)
+    machine = version = ""
+    as_depfile = False
+    if kind == "gcc":
+        machine = _answer(tool, "-dumpmachine", cwd, env)
+        version = _answer(tool, "-dumpversion", cwd, env)
+        as_depfile = _assembler_lists_inputs(tool, cwd, env)
+    return Probe(kind, macros, tuple(dict.fromkeys(programs)), _honours_source_date_epoch(tool, cwd, env), config,
+                 as_depfile, machine, version)
+
+
+def _answer(tool: str, option: str, cwd: str, env: Mapping[str, str]) -> str:
+    rc, out, _ = run_tool([tool, option], cwd, env, timeout=PROBE_SECONDS)
+    return out.decode("utf-8", "surrogateescape").strip() if rc == 0 else ""
+
+
+def _assembler_lists_inputs(tool: str, cwd: str, env: Mapping[str, str]) -> bool:
+    """Whether the assembler behind this gcc writes a dependency file (GNU as --MD)."""
+    with tempfile.TemporaryDirectory(prefix="zccache-probe-") as tmp:
+        source = os.path.join(tmp, "x.s")
+        with open(source, "w") as f:
+            f.write("\n")
+        deps = os.path.join(tmp, "x.d")
+        rc, _, _ = run_tool([tool, "-c", source, "-o", os.path.join(tmp, "x.o"), "-Wa,--MD," + deps], cwd, env,
+                            timeout=PROBE_SECONDS)
+        return rc == 0 and os.path.isfile(deps)
+
+
+def _config_files(listing: str) -> list[str]:
+    """clang names the configuration files it read (``--config``, or a default one
+    beside it, or for its target name): their content is the compiler's too."""
+    return [line.split(":", 1)[1].strip() for line in listing.splitlines()
+            if line.startswith("Configuration file:")]
 
 
 def _emscripten_config(tool: str, cwd: str, env: Mapping[str, str]) -> tuple[str, ...]:

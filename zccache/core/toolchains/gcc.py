@@ -22,6 +22,7 @@ from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunRes
 from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool
 from zccache.core.toolchains.compiler_probe import known_kind, native_flags, probe
+from zccache.core.toolchains.gcc_driver import driver_key
 from zccache.core.toolchains.gcc_inputs import PCH_SUFFIXES, profile_files, unlisted_inputs
 
 NAME = "gcc"
@@ -38,7 +39,7 @@ _TAKES_VALUE = {
     "-MF", "-MT", "-MQ", "-Xpreprocessor", "-Xassembler", "-Xlinker", "-aux-info",
     "--param", "-L", "-l", "-T", "-u", "-z", "-A", "-arch", "-target", "--sysroot",
     "-e", "-specs", "-G", "-V", "-b", "-dumpbase", "-dumpdir", "-dumpbase-ext", "-B",
-    "-Xclang", "-MJ", "--serialize-diagnostics", "-include-pch", "-ftime-trace-file",
+    "-Xclang", "-MJ", "--serialize-diagnostics", "-include-pch", "-ftime-trace-file", "-wrapper", "--config",
 }
 # Single-letter options whose value may be attached.
 _ATTACHED = ("-I", "-D", "-U", "-o", "-L", "-l", "-x", "-MF", "-MT", "-MQ", "-B", "-A", "-u", "-z", "-T")
@@ -53,17 +54,20 @@ _CACHEABLE_LANGS = {"c", "c++", "objective-c", "objective-c++", "assembler-with-
 # Options that make the compiler write files we do not know how to name, read
 # files we do not hash, or otherwise put the result out of our reach.
 _PASSTHROUGH_PREFIXES = (
-    "-save-temps", "-fdump-", "-fcallgraph-info", "-fplugin", "-specs", "-ftime-trace", "-fmodules",
+    "-save-temps", "-fdump-", "-fplugin", "-ftime-trace", "-fmodules",
     "-fmodule-", "-MJ", "-fcoverage-mapping", "--serialize-diagnostics", "-fopt-info", "-frepo", "-emit-pch",
-    "-fcreate-profile", "-fdebug-types-section-dir", "-fcs-profile-generate", "-fprofile-list",
-    "-fprofile-remapping-file", "-fthinlto-index", "-ivfsoverlay", "-fsanitize-coverage-allowlist",
-    "-fsanitize-coverage-ignorelist", "-fsanitize-coverage-whitelist", "-fsanitize-coverage-blacklist",
+    "-fcreate-profile", "-fdebug-types-section-dir", "-fcs-profile-generate", "-fthinlto-index", "-ivfsoverlay",
     "-fsave-optimization-record", "-foptimization-record-file", "-fdiagnostics-format=sarif-file",
-    "-fdiagnostics-add-output", "-fembed-offload-object",
+    "-fdiagnostics-add-output", "-fembed-offload-object", "-ftime-report", "-fmem-report", "--config",
+    "-fstats", "-wrapper",
 )
 # Options naming a file the compiler reads by that name (never in a depfile): the
 # file's content, or its absence, joins the key.
-_KEY_FILE_OPTIONS = ("-fsanitize-ignorelist=", "-fsanitize-blacklist=")
+_KEY_FILE_OPTIONS = ("-fsanitize-ignorelist=", "-fsanitize-blacklist=", "-fsanitize-system-ignorelist=",
+                     "-fprofile-list=", "-fprofile-remapping-file=", "-fsanitize-coverage-allowlist=",
+                     "-fsanitize-coverage-ignorelist=", "-fsanitize-coverage-whitelist=",
+                     "-fsanitize-coverage-blacklist=", "-fxray-attr-list=", "-fxray-always-instrument=",
+                     "-fxray-never-instrument=")
 # Profile feedback: the data files are hashed into the key (gcc_inputs.profile_files).
 _PROFILE_USE = ("-fprofile-use", "-fprofile-instr-use", "-fprofile-sample-use", "-fauto-profile",
                 "-fbranch-probabilities")
@@ -72,7 +76,7 @@ _PROFILE_GENERATE = ("-fprofile-generate", "-fprofile-instr-generate")
 # What -Xclang may pass to clang's front end in a compile we cache (CMake's clang PCH
 # rules use the first two); anything else is passed through.
 _XCLANG_OK = {"-include-pch", "-include", "-fno-pch-timestamp", "-fcolor-diagnostics", "-fno-color-diagnostics"}
-_PASSTHROUGH_EXACT = {"-E", "-M", "-MM", "-MG", "-###", "-v", "-B", "-Xpreprocessor", "-Xassembler",
+_PASSTHROUGH_EXACT = {"-E", "-M", "-MM", "-MG", "-###", "-v", "-Xpreprocessor", "-Xassembler",
                       "-aux-info", "-fprofile-values", "-fprofile-update", "-pipe-output", "--help",
                       "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "-fsyntax-only"}
 _NATIVE = ("-march=native", "-mcpu=native", "-mtune=native")
@@ -82,7 +86,13 @@ _KEY_ENV = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"
             "LC_MESSAGES", "LANGUAGE", "CCC_OVERRIDE_OPTIONS", "SDKROOT", "MACOSX_DEPLOYMENT_TARGET")
 # Arguments that change where the compiler searches for headers.
 _SEARCH_PREFIXES = ("-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-isysroot",
-                    "--sysroot", "-nostdinc", "-m", "-target", "--target", "-stdlib", "--gcc-toolchain")
+                    "--sysroot", "-nostdinc", "-m", "-target", "--target", "-stdlib", "--gcc-toolchain", "-B")
+# gcc's driver writes a second depfile when one of these names it ("file [target]"),
+# appending to it; the first one set wins, and a command line's own -MD/-MMD turns both off.
+_ENV_DEPFILE = ("DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES")
+# clang writes (appends) what these ask for into files only the environment names
+_ENV_OUTPUTS = ("CC_PRINT_HEADERS", "CC_LOG_DIAGNOSTICS", "CC_PRINT_OPTIONS", "CC_PRINT_PROC_STAT")
+
 # -g, -ggdb3, -gdwarf-4, -g0 ...: switches debug info on (or, at level 0, off).
 _DEBUG_LEVEL = re.compile(r"^-g(gdb|dwarf|dwarf-[2-5]|stabs\+?|xcoff\+?|vms|line-tables-only|full|btf|ctf)?([0-3]?)$")
 
@@ -104,6 +114,7 @@ class Parsed:
     coverage: bool
     profile_arcs: bool
     stack_usage: bool
+    callgraph_info: bool = False
     search_args: list[str] = field(default_factory=list)
     prefix_maps: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, old, new)
     includes: list[str] = field(default_factory=list)  # -include files, in order
@@ -111,6 +122,10 @@ class Parsed:
     profile_use: str | None = None  # feedback path given ('' for none); None: no profile use
     profile_dir: str | None = None  # -fprofile-dir=
     read_files: list[str] = field(default_factory=list)  # files named by _KEY_FILE_OPTIONS
+    specs: list[str] = field(default_factory=list)  # -specs= files, in order
+    exec_prefixes: list[str] = field(default_factory=list)  # -B values
+    driver_args: list[str] = field(default_factory=list)  # what moves the driver's search dirs: -B, -m, --sysroot
+    asm_dirs: list[str] = field(default_factory=list)  # -Wa,-I: where the assembler looks for .include/.incbin
 
 
 @dataclass
@@ -120,8 +135,10 @@ class Details:
     parsed: Parsed
     lang: str
     source: str
-    dep_mode: str  # "own": we add -MD; "user-md": read the user's; "scan": an extra -M pass
+    dep_mode: str  # "own": we add -MD; "user-md": read the user's; "scan": an extra -M pass;
+    # "env": the DEPENDENCIES_OUTPUT-style file lists them; "none": nothing preprocessed (.s)
     user_depfile: str | None
+    env_depfile: tuple[str, str, str] | None = None  # (variable, file, target): see _ENV_DEPFILE
 
 
 class GccFamily:
@@ -147,37 +164,62 @@ class GccFamily:
 
     def execute(self, inv: Invocation) -> RunResult:
         d: Details = inv.details
-        # a private depfile is needed unless the user's own -MD one lists everything
-        tmpdir = tempfile.mkdtemp(prefix="zccache-") if d.dep_mode != "user-md" else ""
+        tmpdir = tempfile.mkdtemp(prefix="zccache-")
         try:
             command = [*inv.prefix, *inv.command]  # ZCCACHE_PREFIX (distcc): the compile only
+            env = inv.env
             own_dep = None
             if d.dep_mode == "own":
                 own_dep = os.path.join(tmpdir, "deps.d")
                 command = [*command, "-MD", "-MF", own_dep]
-            rc, out, err = run_tool(command, inv.cwd, inv.env, inv.umask)
+            # GNU as names every file it read (.include, .incbin): they are keyed like headers
+            as_dep = os.path.join(tmpdir, "as.d") if inv.asm_listed and d.parsed.mode == "-c" else None
+            if as_dep is not None:
+                command = [*command, "-Wa,--MD," + as_dep]
+            env_dep = None
+            if d.env_depfile is not None:  # the tool writes it into a file of ours; the user's gets it appended
+                name, _file, target = d.env_depfile
+                env_dep = os.path.join(tmpdir, "env.d")
+                env = {**env, name: env_dep + (" " + target if target else "")}
+            rc, out, err = run_tool(command, inv.cwd, env, inv.umask)
+            appended = {}
+            if env_dep is not None:
+                appended["envdeps"] = _append_copy(env_dep, os.path.join(inv.cwd, d.env_depfile[1]))
             if rc != 0:
                 return RunResult(rc, out, err)
-            if d.dep_mode == "own":
+            if d.dep_mode == "none":
+                dep_path = None
+            elif d.dep_mode == "own":
                 dep_path = own_dep
             elif d.dep_mode == "user-md":
                 dep_path = os.path.join(inv.cwd, d.user_depfile or "")
+            elif d.dep_mode == "env":
+                dep_path = env_dep
             else:
                 dep_path = os.path.join(tmpdir, "deps.d")
                 m_rc, _, _ = run_tool([inv.tool, *_without_outputs(d.parsed.args), "-M", "-MF", dep_path], inv.cwd, inv.env, inv.umask)
                 if m_rc != 0:
                     return RunResult(rc, out, err, None, "dependency scan failed")
             try:
-                with open(dep_path, "rb") as f:
-                    text = f.read().decode("utf-8", "surrogateescape")
+                text = _read_text(dep_path) if dep_path is not None else ""
             except OSError:
                 return RunResult(rc, out, err, None, "no dependency file")
             source = os.path.normpath(os.path.join(inv.cwd, d.source))
             inputs = [p for p in parse_depfile(text) if os.path.normpath(os.path.join(inv.cwd, p)) != source]
-            return RunResult(rc, out, err, inputs)
+            data, absent = [], []
+            if as_dep is not None:
+                try:
+                    listed = parse_depfile(_read_text(as_dep))
+                except OSError:
+                    return RunResult(rc, out, err, None, "no assembler dependency file", appended=appended)
+                known = {source, *(os.path.normpath(os.path.join(inv.cwd, p)) for p in inputs)}
+                data, absent = assembler_inputs(inv.cwd, listed, d.parsed.asm_dirs, known)
+            elif d.dep_mode == "none":
+                return RunResult(rc, out, err, None, "assembler source without the assembler's list",
+                                 appended=appended)
+            return RunResult(rc, out, err, inputs, data_inputs=data, absent=absent, appended=appended)
         finally:
-            if tmpdir:
-                shutil.rmtree(tmpdir, ignore_errors=True)
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
     def preprocess(self, inv: Invocation) -> RunResult:
         """The text to key on. gcc's -E reads a header's text even where the compile
@@ -238,7 +280,7 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
         return found
     if isinstance(found, Passthrough):
         return found if known_kind(argv[0]) in KINDS else None
-    if probe(argv[0], env).kind not in KINDS:
+    if probe(argv[0], tool_env(env)).kind not in KINDS:
         return None
     return found
 
@@ -249,7 +291,7 @@ def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | 
         args = expand_response_files(argv[1:], cwd)
     except OSError:
         return Passthrough("response file unreadable", tool)
-    for name in ("DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"):
+    for name in _ENV_OUTPUTS:
         if env.get(name):
             return Passthrough(f"{name} set", tool)
     basedir = env.get("ZCCACHE_BASEDIR")
@@ -277,10 +319,23 @@ def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | 
     return _invocation(tool, parsed, cwd, env)
 
 
+def tool_env(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment for every run of the tool but the compile itself: without the
+    variables that make it append a depfile (a probe's preprocess would write there)."""
+    if not any(name in env for name in _ENV_DEPFILE):
+        return env
+    return {k: v for k, v in env.items() if k not in _ENV_DEPFILE}
+
+
 def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invocation | Passthrough:
     _index, source, lang = p.sources[0]
-    if lang not in _CACHEABLE_LANGS:
+    full_env, env = env, tool_env(env)
+    found = probe(tool, env)
+    if lang not in _CACHEABLE_LANGS and not (lang == "assembler" and found.as_depfile):
         return Passthrough(f"unsupported language {lang}", tool)
+    if found.kind != "gcc" and (p.specs or p.exec_prefixes):
+        return Passthrough("unsupported option " + ("-specs" if p.specs else "-B") + f" ({found.kind or 'unknown'})",
+                           tool)
     stem_source = os.path.splitext(os.path.basename(source))[0]
     output = p.output if p.output is not None else stem_source + (".o" if p.mode == "-c" else ".s")
     if output == "-":
@@ -289,7 +344,7 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         return Passthrough("output is not a regular file", tool)
     stem = os.path.splitext(output)[0]
     outputs = {"object": output}
-    dep_mode, user_depfile = "own", None
+    dep_mode, user_depfile = ("own" if lang != "assembler" else "none"), None
     if p.md or p.mmd:
         user_depfile = p.depfile if p.depfile is not None else stem + ".d"
         if _not_a_file(cwd, user_depfile):  # -MF /dev/null (autoconf): nothing to restore, nothing to read
@@ -303,8 +358,17 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         outputs["dwo"] = stem + ".dwo"
     if p.stack_usage:
         outputs["su"] = stem + ".su"
+    if p.callgraph_info:
+        outputs["ci"] = stem + ".ci"
     path_map = _path_map(p.prefix_maps)
     key_args = _key_args(p.args, path_map)
+    env_depfile = _env_depfile(full_env) if not (p.md or p.mmd) and lang != "assembler" else None
+    if env_depfile is not None:
+        name, file, target = env_depfile
+        outputs["envdeps"] = file
+        # its rule names the object after the source (in the key) or the given target
+        key_args.append(f"zccache:{name}={target}")
+        dep_mode = "env" if name == "SUNPRO_DEPENDENCIES" else "scan"  # the first omits only the source
     if (p.md or p.mmd) and not p.dep_target_given:
         key_args.append("zccache:dep-target=" + output)  # the depfile names the object
     if p.profile_arcs or p.coverage or (p.split_dwarf and p.debug):
@@ -319,7 +383,11 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         key_files += profile_files(cwd, output, p.profile_use, p.profile_dir)
     hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
     key_env = {k: env[k] for k in _KEY_ENV if k in env}
-    found = probe(tool, env)
+    if found.kind == "gcc":  # the programs and specs files its driver picks (gcc_driver.py)
+        driver = driver_key(tool, p.driver_args, p.specs, lang, p.mode == "-c", cwd, env)
+        if isinstance(driver, Passthrough):
+            return Passthrough(driver.reason, tool)
+        key_args.append("zccache:driver=" + driver)
     if found.kind == "emscripten":  # its version is in -v (describe_tool); its settings here
         key_env.update({k: v for k, v in env.items() if k.startswith(_EMSCRIPTEN_ENV)})
         key_files += [*found.config_files, *([env["EM_CONFIG"]] if os.path.isabs(env.get("EM_CONFIG", "")) else [])]
@@ -334,13 +402,69 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         outputs=outputs,
         key_env=key_env,
         hash_cwd=(p.debug and hash_dir) or p.coverage or p.profile_arcs,
-        can_preprocess=True,
         time_macros_ok=bool(env.get("SOURCE_DATE_EPOCH")) and found.source_date_epoch,
         path_map=path_map,
-        relocatable=frozenset({"depfile"}) if path_map else frozenset(),
+        relocatable=frozenset({"depfile", "envdeps"} & set(outputs)) if path_map else frozenset(),
         key_files=key_files,
-        details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile),
+        asm_listed=found.as_depfile or p.mode == "-S",
+        appended=frozenset({"envdeps"} & set(outputs)),
+        can_preprocess=lang != "assembler",
+        details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile,
+                        env_depfile=env_depfile),
     )
+
+
+def _env_depfile(env: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """(variable, file, target) of the depfile the environment asks gcc for."""
+    for name in _ENV_DEPFILE:
+        value = env.get(name)
+        if value:
+            file, _, target = value.partition(" ")
+            return name, file, target
+    return None
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "surrogateescape")
+
+
+def _append_copy(written: str, target: str) -> bytes | None:
+    """What the tool wrote into our copy of an appended output, added to the user's
+    file as the tool would have; None when it wrote nothing."""
+    try:
+        with open(written, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    with open(target, "ab") as f:
+        f.write(data)
+    return data
+
+
+def assembler_inputs(cwd: str, listed: list[str], asm_dirs: list[str], known: set[str]) -> tuple[list[str], list[str]]:
+    """(read, absent) from GNU as's own dependency list: the files it read that the
+    preprocessor did not (known), and the paths it would have taken instead had they
+    existed. as looks a name up as given (.incbin) or in the working directory
+    (.include) first, then in each -I directory in turn; it also lists the names of
+    .file directives, which it does not open (those that are no file are left out)."""
+    read: list[str] = []
+    absent: list[str] = []
+    dirs = [os.path.normpath(os.path.join(cwd, d)) for d in asm_dirs]
+    for name in listed:
+        full = os.path.normpath(os.path.join(cwd, name))
+        if full in known or not os.path.isfile(full):
+            continue
+        read.append(name)
+        for i, directory in enumerate(dirs):
+            if not full.startswith(directory + os.sep):
+                continue
+            rel = full[len(directory) + 1:]
+            for earlier in [cwd, *dirs[:i]]:
+                candidate = os.path.normpath(os.path.join(earlier, rel))
+                if not os.path.lexists(candidate):
+                    absent.append(candidate)
+    return list(dict.fromkeys(read)), list(dict.fromkeys(absent))
 
 
 def _not_a_file(cwd: str, path: str) -> bool:
@@ -358,7 +482,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     sources: list[tuple[int, str, str]] = []
     output = depfile = None
     mode = None
-    md = mmd = dep_target = debug = split = coverage = arcs = stack = False
+    md = mmd = dep_target = debug = split = coverage = arcs = stack = callgraph = False
     lang: str | None = None
     search: list[str] = []
     maps: list[tuple[str, str, str]] = []
@@ -369,6 +493,10 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
     profile_use: str | None = None
     profile_dir: str | None = None
     read_files: list[str] = []
+    specs: list[str] = []
+    exec_prefixes: list[str] = []
+    driver_args: list[str] = []
+    asm_dirs: list[str] = []
     others = 0
     i = 0
     while i < len(args):
@@ -417,8 +545,26 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
             profile_dir = a.partition("=")[2]
         elif a.startswith(_KEY_FILE_OPTIONS):
             read_files.append(a.partition("=")[2])
-        if a.startswith("-Wa,") and any(x.startswith(("-a", "--MD", "-M")) for x in a[4:].split(",")):
-            return Passthrough("assembler listing output")
+        if a.startswith("-Wa,"):
+            parts = a[4:].split(",")
+            if any(x.startswith(("-a", "--MD", "-M")) for x in parts):
+                return Passthrough("assembler listing output")
+            for j, part in enumerate(parts):
+                if part == "-I" and j + 1 < len(parts):
+                    asm_dirs.append(parts[j + 1])
+                elif part.startswith("-I") and len(part) > 2:
+                    asm_dirs.append(part[2:])
+        if opt == "-B":
+            exec_prefixes.append(value)
+            driver_args.append("-B" + value)
+        elif a == "-specs":
+            specs.append(value)
+        elif a.startswith("-specs="):
+            specs.append(a[len("-specs="):])
+        elif a.startswith(("-m", "--sysroot=")) and value is None:
+            driver_args.append(a)
+        elif a == "--sysroot":
+            driver_args.append("--sysroot=" + value)
         if a.startswith("-d") and opt == a and value is None:
             return Passthrough("-d debug dump")
         if opt.startswith(_SEARCH_PREFIXES) and opt != "-x":
@@ -461,6 +607,8 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                 maps.append((kind, old, new))
         elif a == "-fstack-usage":
             stack = True
+        elif a == "-fcallgraph-info" or a.startswith("-fcallgraph-info="):
+            callgraph = True
         elif a == "-":
             return Passthrough("input from stdin")
         elif not a.startswith("-") or a == "":
@@ -489,7 +637,8 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                   dep_target_given=dep_target, debug=debug, split_dwarf=split, coverage=coverage,
                   profile_arcs=arcs, stack_usage=stack, search_args=search, prefix_maps=maps, includes=includes,
                   include_pchs=include_pchs, profile_use=profile_use, profile_dir=profile_dir,
-                  read_files=read_files)
+                  read_files=read_files, specs=specs, exec_prefixes=exec_prefixes, driver_args=driver_args,
+                  asm_dirs=asm_dirs, callgraph_info=callgraph)
 
 
 def _is_longer_option(arg: str) -> bool:
@@ -583,6 +732,8 @@ def _without_outputs(args: list[str]) -> list[str]:
             skip = True
             continue
         if a in ("-c", "-S", "-MD", "-MMD", "-MP", "--coverage", "-ftest-coverage", "-fstack-usage", "-gsplit-dwarf"):
+            continue
+        if a.startswith("-fcallgraph-info"):
             continue
         if (a.startswith("-o") and len(a) > 2) or (a[:3] in ("-MF", "-MT", "-MQ") and len(a) > 3):
             continue
