@@ -12,8 +12,8 @@ ZCCACHE_NO_NATIVE=1 skips the launcher (the tests use it to check that install).
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -27,12 +27,12 @@ SOURCE = os.path.join("c-launcher", "zccache.c")
 OUTPUT = os.path.join("build", "c-launcher", "zccache")
 
 
-def _version() -> str:
-    with open(os.path.join(HERE, "zccache_client.py"), encoding="utf-8") as f:
-        found = re.search(r'^__version__ = "([^"]+)"', f.read(), re.M)
-    if not found:
-        raise RuntimeError("zccache_client.py has no __version__")
-    return found.group(1)
+def _wire():
+    """zccache_wire.py, loaded from this tree: what the launcher shares with the Python client."""
+    spec = importlib.util.spec_from_file_location("zccache_wire", os.path.join(HERE, "zccache_wire.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _compiler() -> list[str] | None:
@@ -55,8 +55,11 @@ def build_launcher() -> str | None:
     if compiler is None:
         print("zccache: no C compiler found: the zccache command is the Python client", file=sys.stderr)
         return None
-    os.makedirs(os.path.dirname(os.path.join(HERE, OUTPUT)), exist_ok=True)
-    command = [*compiler, "-std=c11", "-O2", "-Wall", "-Wextra", f'-DZCCACHE_VERSION="{_version()}"',
+    out_dir = os.path.dirname(os.path.join(HERE, OUTPUT))
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "zccache_wire.h"), "w", encoding="utf-8") as f:
+        f.write(_wire().c_header())  # generated, never kept by hand
+    command = [*compiler, "-std=c11", "-O2", "-Wall", "-Wextra", "-I", out_dir,
                os.path.join(HERE, SOURCE), "-o", os.path.join(HERE, OUTPUT)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)

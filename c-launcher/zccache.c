@@ -11,6 +11,10 @@
  * A daemon that says nothing (no answer and no KeepAlive frame) for
  * ZCCACHE_DAEMON_TIMEOUT seconds (10) is given up: one line on stderr, and the
  * compiler runs plainly. C11 and POSIX, nothing beyond libc.
+ *
+ * What it shares with the Python client (the version, the command words, what each
+ * setting means, the socket's name, the request's fields) comes from zccache_wire.h,
+ * generated from zccache_wire.py when the package is built.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,21 +31,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef ZCCACHE_VERSION
-#error "build with -DZCCACHE_VERSION=\"x.y.z\" (the Python client's __version__)"
-#endif
+#include "zccache_wire.h"
 
 extern char **environ;
 
 /* Found by the Python side's is_self(): a compiler that is a zccache launcher is refused. */
 const char zccache_native_marker[] = "zccache-native-launcher " ZCCACHE_VERSION;
 
-static const char *const COMMANDS[] = {
-    "stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats", "session-end",
-    "analyze", "fp", "cmake-module-dir", "pip", "python", "meson-native-file", "cargo", "rust-artifacts", "exec",
-    "check", "config", "doctor", NULL,
-};
-enum { BACKPRESSURE_RETRIES = 400, MAX_FRAME = 256 * 1024 * 1024 };
+enum { BACKPRESSURE_RETRIES = ZC_BACKPRESSURE_RETRIES, MAX_FRAME = ZC_MAX_FRAME };
 
 static char **g_argv;
 static int join(char *out, size_t size, const char *a, const char *b);
@@ -153,11 +150,11 @@ static int cache_dir(char *out, size_t size) {
         return absolute(buf, out, size);
     }
     const char *xdg = getenv("XDG_CACHE_HOME");
-    if (xdg && *xdg) return join_dir(out, size, xdg, "pyzccache");
+    if (xdg && *xdg) return join_dir(out, size, xdg, ZC_DIR_NAME);
     const char *home = getenv("HOME");
     char base[PATH_MAX];
     if (!home || join_dir(base, sizeof base, home, ".cache") != 0) return -1;
-    return join(out, size, base, "pyzccache");
+    return join(out, size, base, ZC_DIR_NAME);
 }
 
 static int runtime_dir(char *out, size_t size) {
@@ -165,8 +162,8 @@ static int runtime_dir(char *out, size_t size) {
     if (chosen && *chosen) return absolute(chosen, out, size);
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     struct stat st;
-    if (xdg && *xdg && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode)) return join_dir(out, size, xdg, "pyzccache");
-    snprintf(out, size, "/tmp/pyzccache-%u", (unsigned)getuid());
+    if (xdg && *xdg && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode)) return join_dir(out, size, xdg, ZC_DIR_NAME);
+    snprintf(out, size, "/tmp/" ZC_DIR_NAME "-%u", (unsigned)getuid());
     return 0;
 }
 
@@ -433,39 +430,62 @@ static int read_exact(int fd, unsigned char *p, size_t n, int timeout_ms) {
     return 1;
 }
 
-static void gave_up(const char *tool, int seconds) {
-    fprintf(stderr, "zccache: the daemon sent nothing for %d s; compiling without it\n", seconds);
+/* zccache_wire.switch: unset or blank is the default, an OFF word (any case, blanks
+   around ignored) is off, anything else on */
+static int setting_switch(const char *name, int dflt) {
+    const char *v = getenv(name);
+    if (!v) return dflt;
+    while (*v == ' ' || *v == '\t' || *v == '\n') v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n')) n--;
+    if (n == 0) return dflt;
+    for (const char *const *o = ZC_OFF; *o; o++)
+        if (strlen(*o) == n && strncasecmp(v, *o, n) == 0) return 0;
+    return 1;
+}
+
+/* zccache_wire.seconds: a positive number, fractions allowed; anything else the default */
+static double setting_seconds(const char *name, double dflt) {
+    const char *v = getenv(name);
+    if (!v) return dflt;
+    while (*v == ' ' || *v == '\t' || *v == '\n') v++;
+    if (!*v) return dflt;
+    for (const char *c = v; *c && !(*c == ' ' || *c == '\t' || *c == '\n'); c++)
+        if (!strchr("0123456789.eE+-", *c)) return dflt; /* decimal only, as the Python side */
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v) return dflt;
+    while (end && (*end == ' ' || *end == '\t' || *end == '\n')) end++;
+    if (errno != 0 || !end || *end != '\0' || !(d > 0) || d > 1e9) return dflt;
+    return d;
+}
+
+static void gave_up(const char *tool, double seconds) {
+    fprintf(stderr, "zccache: the daemon sent nothing for %g s; compiling without it\n", seconds);
     exec_tool(tool);
 }
 
 int main(int argc, char **argv) {
     g_argv = argv;
     if (argc < 2 || argv[1][0] == '-') exec_python();
-    for (const char *const *c = COMMANDS; *c; c++)
+    for (const char *const *c = ZC_COMMANDS; *c; c++)
         if (strcmp(argv[1], *c) == 0) exec_python();
-    const char *daemon = getenv("ZCCACHE_DAEMON");
-    const char *disable = getenv("ZCCACHE_DISABLE");
-    static const char *const off[] = {"0", "false", "no", "off", NULL};
-    for (const char *const *o = off; *o; o++) {
-        if (daemon && strcasecmp(daemon, *o) == 0) exec_python();
-    }
-    if (disable) {
-        int is_off = 0;
-        for (const char *const *o = off; *o; o++) is_off |= strcasecmp(disable, *o) == 0;
-        if (!is_off) exec_python();
-    }
+    /* zccache_wire.client_wants_daemon */
+    if (!setting_switch("ZCCACHE_DAEMON", 1) || setting_switch("ZCCACHE_DISABLE", 0)) exec_python();
     char cwd[PATH_MAX], tool[PATH_MAX], cache[PATH_MAX], runtime[PATH_MAX], sock_path[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd) || which(argv[1], tool, sizeof tool) != 0) exec_python();
     if (cache_dir(cache, sizeof cache) != 0 || runtime_dir(runtime, sizeof runtime) != 0) exec_python();
-    if (!private_dir_ok(runtime)) exec_python(); /* the Python client starts the daemon */
+    const char *dump_to = getenv(ZC_DUMP_VAR);
+    int dumping = dump_to && *dump_to;
+    if (!dumping && !private_dir_ok(runtime)) exec_python(); /* the Python client starts the daemon */
     const char *version = ZCCACHE_VERSION;
     char key_head[64];
     snprintf(key_head, sizeof key_head, "%s", version);
     size_t head_len = strlen(key_head) + 1; /* the version, then a NUL, then the cache dir */
     /* the cache dir, then each remote-tier setting that is set: a daemon per remote
        configuration (zccache_client.daemon_paths says the same) */
-    static const char *const remote_vars[] = {"ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READONLY", "ZCCACHE_REMOTE_SECRET",
-                                              "ZCCACHE_REMOTE_TIMEOUT", NULL};
+    const char *const *remote_vars = ZC_REMOTE_VARS;
     char tail[3 * PATH_MAX];
     size_t tail_len = strlen(cache);
     memcpy(tail, cache, tail_len);
@@ -487,7 +507,7 @@ int main(int argc, char **argv) {
     /* a compiler that is a zccache launcher (this one) is for the Python client to refuse */
     char self[PATH_MAX];
     ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (sn > 0) {
+    if (sn > 0 && !dumping) {
         self[sn] = '\0';
         struct stat a, b;
         if (stat(self, &a) == 0 && stat(tool, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) exec_python();
@@ -497,17 +517,16 @@ int main(int argc, char **argv) {
     umask(mask);
     Buf req = {0};
     const char *session = getenv("ZCCACHE_SESSION_ID");
-    unsigned char map_head[5] = {0xDF, 0, 0, 0, (unsigned char)(session && *session ? 10 : 9)};
+    /* zccache_wire.compile_request: its fields in its order, then "t" (and the session) */
+    unsigned char map_head[5] = {0xDF, 0, 0, 0, (unsigned char)(ZC_COMPILE_FIELDS + (session && *session ? 2 : 1))};
     put(&req, map_head, 5);
-    put_cstr(&req, "client_pid"); put_int(&req, getpid());
-    put_cstr(&req, "working_dir"); put_cstr(&req, cwd);
-    put_cstr(&req, "compiler"); put_cstr(&req, tool);
-    put_cstr(&req, "args"); put_be(&req, 0xDD, (uint64_t)(argc - 2), 4);
+    put_cstr(&req, ZC_FIELD_CLIENT_PID); put_int(&req, dumping ? 0 : getpid());
+    put_cstr(&req, ZC_FIELD_WORKING_DIR); put_cstr(&req, cwd);
+    put_cstr(&req, ZC_FIELD_COMPILER); put_cstr(&req, tool);
+    put_cstr(&req, ZC_FIELD_ARGS); put_be(&req, 0xDD, (uint64_t)(argc - 2), 4);
     for (int i = 2; i < argc; i++) put_cstr(&req, argv[i]);
-    put_cstr(&req, "cwd"); put_cstr(&req, cwd);
-    size_t nenv = 0;
-    for (char **e = environ; *e; e++) nenv++;
-    put_cstr(&req, "env");
+    put_cstr(&req, ZC_FIELD_CWD); put_cstr(&req, cwd);
+    put_cstr(&req, ZC_FIELD_ENV);
     size_t count_at = req.len;
     put_be(&req, 0xDD, 0, 4);
     size_t sent_env = 0;
@@ -520,9 +539,8 @@ int main(int argc, char **argv) {
         sent_env++;
     }
     for (int i = 0; i < 4; i++) req.data[count_at + 1 + i] = (unsigned char)(sent_env >> (8 * (3 - i)));
-    (void)nenv;
-    put_cstr(&req, "stdin"); put_be(&req, 0xC6, 0, 4);
-    put_cstr(&req, "umask"); put_int(&req, mask);
+    put_cstr(&req, ZC_FIELD_STDIN); put_be(&req, 0xC6, 0, 4);
+    put_cstr(&req, ZC_FIELD_UMASK); put_int(&req, mask);
     if (session && *session) {
         put_cstr(&req, "t"); put_cstr(&req, "Compile");
         put_cstr(&req, "session_id"); put_cstr(&req, session);
@@ -532,9 +550,19 @@ int main(int argc, char **argv) {
     unsigned char len4[4] = {(unsigned char)(req.len >> 24), (unsigned char)(req.len >> 16),
                              (unsigned char)(req.len >> 8), (unsigned char)req.len};
 
-    const char *timeout_text = getenv("ZCCACHE_DAEMON_TIMEOUT");
-    int timeout_s = timeout_text && *timeout_text ? atoi(timeout_text) : 10;
-    if (timeout_s <= 0) timeout_s = 10;
+    /* zccache_wire.timeout_ms */
+    double timeout_s = setting_seconds("ZCCACHE_DAEMON_TIMEOUT", ZC_DAEMON_TIMEOUT);
+    int timeout_ms = timeout_s * 1000 > 2e9 ? 2000000000 : (int)(timeout_s * 1000);
+    if (timeout_ms < 1) timeout_ms = 1;
+    timeout_s = timeout_ms / 1000.0;
+    if (dumping) { /* zccache_wire.dump: the socket path, the silence it would wait, the frame */
+        FILE *f = fopen(dump_to, "wb");
+        if (!f) return 1;
+        fprintf(f, "%s\ntimeout_ms=%d\n", sock_path, timeout_ms);
+        fwrite(len4, 1, 4, f);
+        fwrite(req.data, 1, req.len, f);
+        return fclose(f) == 0 ? 0 : 1;
+    }
     struct sockaddr_un addr = {0};
     addr.sun_family = AF_UNIX;
     if (strlen(sock_path) >= sizeof addr.sun_path) exec_python();
@@ -549,7 +577,7 @@ int main(int argc, char **argv) {
         size_t n = 0;
         Answer a;
         for (;;) { /* KeepAlive frames come while the daemon compiles; the answer ends it */
-            int got = read_exact(fd, head, 4, timeout_s * 1000);
+            int got = read_exact(fd, head, 4, timeout_ms);
             if (got == -2) gave_up(tool, timeout_s);
             if (got != 1) exec_python();
             n = ((size_t)head[0] << 24) | ((size_t)head[1] << 16) | ((size_t)head[2] << 8) | head[3];
@@ -557,7 +585,7 @@ int main(int argc, char **argv) {
             free(payload);
             payload = malloc(n ? n : 1);
             if (!payload) exec_python();
-            got = read_exact(fd, payload, n, timeout_s * 1000);
+            got = read_exact(fd, payload, n, timeout_ms);
             if (got == -2) gave_up(tool, timeout_s);
             if (got != 1 || parse_answer(payload, n, &a) != 0) exec_python();
             if (!is(a.type, "KeepAlive")) break;

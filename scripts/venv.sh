@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 stale=0
-for f in pyproject.toml setup.py c-launcher/zccache.c zccache_client.py; do
+for f in pyproject.toml setup.py c-launcher/zccache.c zccache_client.py zccache_wire.py; do
   [ "$ROOT/$f" -nt "$VENV/.installed" ] && stale=1
 done
 if [ ! -x "$VENV/bin/python" ] || [ "$stale" = 1 ]; then

@@ -19,8 +19,8 @@ import msgpack
 import pytest
 
 from conftest import BIN, DEMO, ZCCACHE_PY, no_traceback, write
-import zccache_client
-from zccache_client import roundtrip
+import zccache_wire
+from zccache_wire import roundtrip
 from zccache.core.daemon import peer_allowed
 
 
@@ -36,7 +36,7 @@ def status(zc) -> dict:
 
 
 def sock_path(zc) -> str:
-    return zccache_client.daemon_paths(zc.env)[1]
+    return zccache_wire.daemon_paths(zc.env)[1]
 
 
 def ask(zc, kind: str, **fields):
@@ -66,10 +66,10 @@ def wait_gone(pid: int, seconds: float = 10) -> bool:
 def test_wire_codec_agrees_with_msgpack():
     sample = {"t": "CompileEphemeral", "n": [0, 1, 127, 128, 65535, 2**40, -1, -33, -2**40], "s": "é" * 40,
               "b": b"\x00\xff" * 300, "f": 1.5, "none": None, "yes": True, "no": False, "nested": {"a": [[], {}]}}
-    assert msgpack.unpackb(zccache_client.pack(sample), raw=False) == sample
-    assert zccache_client.unpack(msgpack.packb(sample, use_bin_type=True)) == sample
-    with pytest.raises(zccache_client.WireError):
-        zccache_client.unpack(zccache_client.pack(sample)[:-3])
+    assert msgpack.unpackb(zccache_wire.pack(sample), raw=False) == sample
+    assert zccache_wire.unpack(msgpack.packb(sample, use_bin_type=True)) == sample
+    with pytest.raises(zccache_wire.WireError):
+        zccache_wire.unpack(zccache_wire.pack(sample)[:-3])
 
 
 def test_every_request_type(zc, tmp_path):
@@ -181,12 +181,12 @@ def raw(zc, data: bytes) -> bytes:
 
 def test_bad_frames_never_kill_the_daemon(zc):
     pid = start(zc)["pid"]
-    answer = raw(zc, zccache_client.frame(b"\xc1\xc1 not msgpack"))
-    assert zccache_client.unpack(answer[4:])["t"] == "Error"
+    answer = raw(zc, zccache_wire.frame(b"\xc1\xc1 not msgpack"))
+    assert zccache_wire.unpack(answer[4:])["t"] == "Error"
     answer = raw(zc, (2**31).to_bytes(4, "big") + b"xx")  # oversized
     assert b"over the limit" in answer
     assert raw(zc, (100).to_bytes(4, "big") + b"short") == b""  # truncated: closed
-    assert raw(zc, zccache_client.frame(zccache_client.pack([1, 2, 3])))[4:] and True
+    assert raw(zc, zccache_wire.frame(zccache_wire.pack([1, 2, 3])))[4:] and True
     assert raw(zc, b"\x00") == b""
     assert ask(zc, "Ping") == {"t": "Pong"}
     st = status(zc)
@@ -195,7 +195,7 @@ def test_bad_frames_never_kill_the_daemon(zc):
 
 def test_socket_dir_and_socket_are_private(zc, tmp_path):
     start(zc)
-    directory, sock = zccache_client.daemon_paths(zc.env)
+    directory, sock = zccache_wire.daemon_paths(zc.env)
     assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(sock).st_mode) & 0o077 == 0
     assert os.stat(directory).st_uid == os.getuid()
@@ -225,7 +225,7 @@ def test_peer_uid_check():
 def test_other_users_are_refused(zc, tmp_path):
     """A real connection from another uid (nobody) is closed unanswered."""
     start(zc)
-    listener_dir = Path(zccache_client.daemon_paths(zc.env)[0])
+    listener_dir = Path(zccache_wire.daemon_paths(zc.env)[0])
     os.chmod(listener_dir, 0o711)  # let nobody reach the socket at all, to see the uid check itself
     os.chmod(sock_path(zc), 0o777)
     try:
@@ -394,8 +394,9 @@ def test_hit_path_imports_nothing_heavy(zc, tmp_path):
                           env=zc.env, capture_output=True)
     assert done.returncode == 0
     imported = {line.split("|")[-1].strip() for line in done.stderr.decode().splitlines() if "|" in line}
-    assert "zccache_client" in imported
-    for heavy in ("pluggy", "diskcache", "rich", "msgpack", "sqlite3", "zccache.core.engine", "subprocess", "typing"):
+    assert {"zccache_client", "zccache_wire"} <= imported
+    for heavy in ("pluggy", "diskcache", "rich", "msgpack", "sqlite3", "zccache.core.engine", "zccache.core.cli",
+                  "subprocess", "typing"):
         assert heavy not in imported, heavy
     assert status(zc)["hits"] >= 2
 

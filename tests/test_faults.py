@@ -246,9 +246,10 @@ def test_two_daemons_of_different_versions_on_one_cache_dir(zc, tmp_path):
 
     other = tmp_path / "other-version"
     shutil.copytree(ROOT / "zccache", other / "zccache", ignore=shutil.ignore_patterns("__pycache__"))
-    client = (ROOT / "zccache_client.py").read_text()
-    assert '__version__ = "' in client
-    (other / "zccache_client.py").write_text(re.sub(r'__version__ = "([^"]+)"', r'__version__ = "\1+other"', client))
+    shutil.copy(ROOT / "zccache_client.py", other / "zccache_client.py")
+    wire = (ROOT / "zccache_wire.py").read_text()
+    assert '__version__ = "' in wire
+    (other / "zccache_wire.py").write_text(re.sub(r'__version__ = "([^"]+)"', r'__version__ = "\1+other"', wire))
     old = {"PYTHONPATH": str(other)}
 
     def old_zccache(*args: str) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import zccache_client
+import zccache_wire
 from zccache.core import protocol
 from zccache.core.invocation import Batch, Invocation, Passthrough
 from zccache.core.toolchains import archiver, gcc, linker, rustc
@@ -36,17 +36,17 @@ values = st.recursive(
 @BUDGET
 @given(values)
 def test_client_codec_round_trips_what_msgpack_writes(value):
-    assert zccache_client.unpack(msgpack.packb(value, use_bin_type=True)) == value
+    assert zccache_wire.unpack(msgpack.packb(value, use_bin_type=True)) == value
     if not isinstance(value, float):  # the client packs what it sends: no floats there
-        assert msgpack.unpackb(zccache_client.pack(value), raw=False, strict_map_key=False) == value
+        assert msgpack.unpackb(zccache_wire.pack(value), raw=False, strict_map_key=False) == value
 
 
 @BUDGET
 @given(st.binary(max_size=200))
 def test_client_codec_rejects_garbage_with_its_own_error(data):
     try:
-        zccache_client.unpack(data)
-    except zccache_client.WireError:
+        zccache_wire.unpack(data)
+    except zccache_wire.WireError:
         pass
 
 
@@ -141,7 +141,7 @@ def test_daemon_survives_any_request(zc, tmp_path):
 
     assert zc.run("start", cwd=tmp_path).returncode == 0
     pid = json.loads(zc.run("status", "--json", cwd=tmp_path).stdout)["pid"]
-    sock_path = zccache_client.daemon_paths(zc.env)[1]
+    sock_path = zccache_wire.daemon_paths(zc.env)[1]
 
     @settings(BUDGET, max_examples=150)
     @given(requests, st.sampled_from(["exact", "short", "huge"]))

@@ -1,5 +1,5 @@
 """zccache: a local-first compiler cache built as a plugin suite."""
 
-from zccache_client import __version__  # one place for it: the client has no imports
+from zccache_wire import __version__  # one place for it: the bottom layer, which imports nothing of ours
 
 __all__ = ["__version__"]

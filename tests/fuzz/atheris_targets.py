@@ -14,7 +14,7 @@ import tempfile
 import atheris
 
 with atheris.instrument_imports():
-    import zccache_client
+    import zccache_wire
     from zccache.core import protocol
     from zccache.core.invocation import Batch, Invocation, Passthrough
     from zccache.core.toolchains import archiver, gcc, linker, rustc
@@ -25,8 +25,8 @@ ENV = {"PATH": os.environ.get("PATH", "")}
 
 def wire(data: bytes) -> None:
     try:
-        zccache_client.unpack(data)
-    except zccache_client.WireError:
+        zccache_wire.unpack(data)
+    except zccache_wire.WireError:
         pass
     try:
         protocol.decode(data, protocol.REQUESTS)

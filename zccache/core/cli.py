@@ -11,7 +11,9 @@ import argparse
 import os
 import sys
 
+import zccache_wire as wire
 from zccache import __version__
+from zccache.core import control
 
 USAGE = """\
 usage: zccache <compiler> [compiler arguments...]
@@ -19,11 +21,8 @@ usage: zccache <compiler> [compiler arguments...]
 Try 'zccache --help' for the commands.
 """
 
-BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats",
-                    "session-end", "analyze", "fp")
-# Commands of the built-in plugins whose names are also programs on PATH.
-PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec",
-                   "check", "config", "doctor")
+BUILTIN_COMMANDS = wire.BUILTIN_COMMANDS
+PLUGIN_COMMANDS = wire.PLUGIN_COMMANDS  # the built-in plugins' commands whose names are also programs on PATH
 # ccache's options, with ccache's meanings, as the sub-commands that do the same
 CCACHE_FLAGS = {
     "-s": ["stats"], "--show-stats": ["stats"],
@@ -55,7 +54,7 @@ def _main(args: list[str]) -> int:
         return 2
     first = args[0]
     if first == "--version":
-        print(version_text())
+        print(control.version_text())
         return 0
     if first in ("-h", "--help") or first in BUILTIN_COMMANDS or first in PLUGIN_COMMANDS:
         return _command(args)
@@ -70,79 +69,10 @@ def _main(args: list[str]) -> int:
     if first.startswith("-"):
         sys.stderr.write(f"zccache: unknown option {first}\n{USAGE}")
         return 2
-    if os.sep not in first and resolve_tool(first, os.getcwd(), os.environ.get("PATH")) is None:
+    if os.sep not in first and control.resolve_tool(first, os.getcwd(), os.environ.get("PATH")) is None:
         if first in _parser()[1]:  # a command added by a plugin
             return _command(args)
-    return compile_main(args)
-
-
-# -- the launcher ----------------------------------------------------------------------
-
-
-def resolve_tool(name: str, cwd: str, path: str | None) -> str | None:
-    """The tool's absolute path, looked up as the client does (one rule for both)."""
-    from zccache_client import _which
-
-    return _which(name, cwd, path if path is not None else os.defpath)
-
-
-def compile_main(args: list[str]) -> int:
-    """Compile in this process: the path without a daemon, and the fallback."""
-    from zccache.core.config import Config, ConfigError
-    from zccache.core.launcher import Exec, is_self, launch
-
-    from zccache.core.settings_file import with_file
-
-    cwd = os.getcwd()
-    env = with_file(os.environ)  # zccache.conf once, for the config and the families alike
-    tool = resolve_tool(args[0], cwd, env.get("PATH"))
-    if tool is None:
-        sys.stderr.write(f"zccache: compiler '{args[0]}' not found\n")
-        return 127
-    if is_self(tool):
-        sys.stderr.write(f"zccache: '{args[0]}' is zccache itself; name the real compiler\n")
-        return 127
-    argv = [tool, *args[1:]]
-    try:
-        config = Config.from_env(env)
-    except ConfigError as exc:
-        sys.stderr.write(f"zccache: {exc}; compiling without cache\n")
-        os.execv(tool, argv)
-    from zccache.core.engine import Engine
-    from zccache.core.plugins import make_manager
-
-    pm = make_manager(memo_dir=config.cache_dir)
-    store = _open_store(config)
-    if store is not None:
-        from zccache.core.stats import StatsRecorder
-
-        pm.register(StatsRecorder(store))
-        from zccache.core.tiers import attach
-
-        attach(store, pm, config, _warn_line)
-    decision = launch(argv, cwd, env, config, pm, Engine(config, store, pm.hook))
-    if isinstance(decision, Exec):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(decision.tool, decision.argv)
-    from zccache.core.inprocess import emit
-
-    emit(decision.stdout, decision.stderr)
-    return decision.returncode
-
-
-def _warn_line(text: str) -> None:
-    sys.stderr.write(f"zccache: {text}\n")
-
-
-def _open_store(config):
-    from zccache.core.store import Store, StoreError
-
-    try:
-        return Store(config.cache_dir, config.maxsize, umask=config.umask)
-    except StoreError as exc:
-        sys.stderr.write(f"zccache: cache disabled: {exc}\n")
-        return None
+    return control.compile_main(args)
 
 
 # -- sub-commands ----------------------------------------------------------------------
@@ -227,25 +157,14 @@ def _command(args: list[str]) -> int:
     return int(ns.func(ns) or 0)
 
 
-def _store_or_error():
-    from zccache.core.config import Config, ConfigError
-    from zccache.core.store import Store, StoreError
-
-    try:
-        config = Config.from_env(os.environ)
-        return Store(config.cache_dir, config.maxsize, umask=config.umask), None
-    except (ConfigError, StoreError) as exc:
-        return None, str(exc)
-
-
 def _cmd_stats(ns: argparse.Namespace) -> int:
     import json
 
     from zccache.core.stats import summarize
 
-    if _daemon_wanted():
-        _daemon_ask("Status")  # a running daemon flushes its buffered counters first
-    store, error = _store_or_error()
+    if control.daemon_wanted():
+        control.daemon_ask("Status")  # a running daemon flushes its buffered counters first
+    store, error = control.store_or_error()
     if store is None:
         sys.stderr.write(f"zccache: {error}\n")
         return 1
@@ -288,8 +207,8 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
     table.add_row("Corrupt entries dropped", str(summary["corrupt_dropped"]))
     from zccache.core.config import UNLIMITED
 
-    limit = "no limit" if int(summary["max_size"]) >= UNLIMITED else _human(summary["max_size"])  # type: ignore[arg-type]
-    table.add_row("Cache size", f"{_human(summary['cache_size'])} of {limit}")  # type: ignore[arg-type]
+    limit = "no limit" if int(summary["max_size"]) >= UNLIMITED else control.human_size(summary["max_size"])  # type: ignore[arg-type]
+    table.add_row("Cache size", f"{control.human_size(summary['cache_size'])} of {limit}")  # type: ignore[arg-type]
     table.add_row("Entries", str(summary["entries"]))
     Console(highlight=False).print(table)
     return 0
@@ -298,11 +217,11 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
 def _cmd_clear(ns: argparse.Namespace) -> int:
     # A daemon that is running clears for us even under ZCCACHE_DAEMON=0 (none is
     # started): otherwise it would go on serving the results it holds in memory.
-    answer = _daemon_ask("Clear")
+    answer = control.daemon_ask("Clear")
     if answer is not None and answer.get("t") == "Cleared":
         print(f"Cleared {answer['artifacts_removed']} entries")
         return 0
-    store, error = _store_or_error()
+    store, error = control.store_or_error()
     if store is None:
         sys.stderr.write(f"zccache: {error}\n")
         return 1
@@ -314,66 +233,13 @@ def _cmd_clear(ns: argparse.Namespace) -> int:
 # -- the daemon's commands --------------------------------------------------------------
 
 
-def _daemon_ask(kind: str, start: bool = False, **fields):
-    """One request to this cache's daemon; None when no daemon answers."""
-    import zccache_client
-    from zccache_client import roundtrip
-
-    directory, sock_path = zccache_client.daemon_paths(os.environ)
-    if start and _ping(sock_path) is None:
-        if _start_daemon(sock_path) is None:
-            return None
-    if not zccache_client.private_dir_ok(directory):
-        return None
-    try:
-        return roundtrip(sock_path, {"t": kind, **fields}, timeout=600)
-    except OSError:
-        return None
-
-
-def version_text() -> str:
-    """Which launcher answered (the native one hands --version over with
-    ZCCACHE_LAUNCHER=native set) and which daemon serves this cache, if one runs."""
-    import zccache_client
-
-    launcher = "native" if os.environ.get("ZCCACHE_LAUNCHER") == "native" else "python"
-    directory, sock_path = zccache_client.daemon_paths(os.environ)
-    reply = _ping(sock_path) if zccache_client.private_dir_ok(directory) else None
-    status = reply.get("status") if isinstance(reply, dict) else None
-    daemon = f"daemon {status.get('version')} (pid {status.get('pid')})" if isinstance(status, dict) else "no daemon running"
-    return f"zccache {__version__} (pyzccache); launcher: {launcher}; {daemon}"
-
-
-def _ping(sock_path: str):
-    from zccache_client import roundtrip
-
-    try:
-        return roundtrip(sock_path, {"t": "Status"}, timeout=5)
-    except OSError:
-        return None
-
-
-def _start_daemon(sock_path: str):
-    """Start the daemon the way a compile does, and return its Status answer."""
-    from zccache_client import _start_and_wait
-
-    if _start_and_wait(sock_path, seconds=15):
-        answer = _ping(sock_path)
-        if answer is not None:
-            return answer
-    sys.stderr.write(f"zccache: the daemon did not start; see {sock_path[: -len('.sock')]}.log\n")
-    return None
-
-
 def _cmd_start(ns: argparse.Namespace) -> int:
-    import zccache_client
-
-    _, sock_path = zccache_client.daemon_paths(os.environ)
-    answer = _ping(sock_path)
+    _, sock_path = wire.daemon_paths(os.environ)
+    answer = control.ping(sock_path)
     if answer is not None and answer.get("t") == "Status":
         print(f"zccache daemon already running (pid {answer['status']['pid']}, socket {sock_path})")
         return 0
-    answer = _start_daemon(sock_path)
+    answer = control.start_daemon(sock_path)
     if answer is None or answer.get("t") != "Status":
         return 1
     print(f"zccache daemon running (pid {answer['status']['pid']}, socket {sock_path})")
@@ -383,10 +249,8 @@ def _cmd_start(ns: argparse.Namespace) -> int:
 def _cmd_stop(ns: argparse.Namespace) -> int:
     import time
 
-    import zccache_client
-
-    _, sock_path = zccache_client.daemon_paths(os.environ)
-    answer = _daemon_ask("Shutdown")
+    _, sock_path = wire.daemon_paths(os.environ)
+    answer = control.daemon_ask("Shutdown")
     if answer is None:
         print("zccache daemon not running")
         return 0
@@ -400,7 +264,7 @@ def _cmd_stop(ns: argparse.Namespace) -> int:
 def _cmd_status(ns: argparse.Namespace) -> int:
     import json
 
-    answer = _daemon_ask("Status")
+    answer = control.daemon_ask("Status")
     if answer is None or answer.get("t") != "Status":
         if ns.json:
             print(json.dumps({"running": False}))
@@ -422,8 +286,8 @@ def _cmd_status(ns: argparse.Namespace) -> int:
                        ("Uncacheable", "uncacheable"), ("Failed", "failed"), ("Sessions", "active_sessions"),
                        ("Backpressure answers", "backpressure")):
         table.add_row(label, str(status.get(key)))
-    table.add_row("Memory", _human(int(status.get("memory_bytes", 0))))
-    table.add_row("Cache size", _human(int(status.get("cache_size", 0))))
+    table.add_row("Memory", control.human_size(int(status.get("memory_bytes", 0))))
+    table.add_row("Cache size", control.human_size(int(status.get("cache_size", 0))))
     Console(highlight=False).print(table)
     return 0
 
@@ -436,7 +300,7 @@ def _error(answer, what: str) -> int:
 
 def _cmd_session_start(ns: argparse.Namespace) -> int:
     journal = os.path.abspath(ns.journal) if ns.journal else None
-    answer = _daemon_ask("SessionStart", start=True, client_pid=os.getpid(), working_dir=os.getcwd(), log_file=None,
+    answer = control.daemon_ask("SessionStart", start=True, client_pid=os.getpid(), working_dir=os.getcwd(), log_file=None,
                          track_stats=not ns.no_stats, journal_path=journal, profile=False, private_daemon=None)
     if not answer or answer.get("t") != "SessionStarted":
         return _error(answer, "cannot start a session")
@@ -452,7 +316,7 @@ def _print_session(stats) -> None:
 
 
 def _cmd_session_stats(ns: argparse.Namespace) -> int:
-    answer = _daemon_ask("SessionStats", session_id=ns.session_id)
+    answer = control.daemon_ask("SessionStats", session_id=ns.session_id)
     if not answer or answer.get("t") != "SessionStatsResult":
         return _error(answer, "cannot read the session")
     if answer["stats"] is None:
@@ -463,7 +327,7 @@ def _cmd_session_stats(ns: argparse.Namespace) -> int:
 
 
 def _cmd_session_end(ns: argparse.Namespace) -> int:
-    answer = _daemon_ask("SessionEnd", session_id=ns.session_id)
+    answer = control.daemon_ask("SessionEnd", session_id=ns.session_id)
     if not answer or answer.get("t") != "SessionEnded":
         return _error(answer, "cannot end the session")
     _print_session(answer["stats"])
@@ -491,16 +355,6 @@ def _cmd_analyze(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _fingerprints_in_process():
-    from zccache.core.fingerprint import Fingerprints
-
-    store, error = _store_or_error()
-    if store is None:
-        sys.stderr.write(f"zccache: {error}\n")
-        return None
-    return Fingerprints(store)
-
-
 def _cmd_fp_check(ns: argparse.Namespace) -> int:
     import json
 
@@ -509,9 +363,9 @@ def _cmd_fp_check(ns: argparse.Namespace) -> int:
     exts = [e.strip().lstrip(".") for e in ns.ext.split(",") if e.strip()]
     fields = dict(cache_file=os.path.abspath(ns.cache_file), cache_type=ns.type, root=os.path.abspath(ns.root),
                   extensions=exts, include_globs=ns.glob, exclude=ns.exclude)
-    answer = _daemon_ask("FingerprintCheck", **fields) if _daemon_wanted() else None
+    answer = control.daemon_ask("FingerprintCheck", **fields) if control.daemon_wanted() else None
     if answer is None:
-        fps = _fingerprints_in_process()
+        fps = control.fingerprints_in_process()
         if fps is None:
             return 2
         try:
@@ -540,9 +394,9 @@ def _cmd_fp_mark(ns: argparse.Namespace) -> int:
     kind = {"mark-success": "FingerprintMarkSuccess", "mark-failure": "FingerprintMarkFailure",
             "invalidate": "FingerprintInvalidate"}[ns.fp_action]
     cache_file = os.path.abspath(ns.cache_file)
-    answer = _daemon_ask(kind, cache_file=cache_file) if _daemon_wanted() else None
+    answer = control.daemon_ask(kind, cache_file=cache_file) if control.daemon_wanted() else None
     if answer is None:
-        fps = _fingerprints_in_process()
+        fps = control.fingerprints_in_process()
         if fps is None:
             return 2
         action = {"mark-success": fps.mark_success, "mark-failure": fps.mark_failure,
@@ -556,19 +410,6 @@ def _cmd_fp_mark(ns: argparse.Namespace) -> int:
         return _error(answer, f"fp {ns.fp_action} failed")
     print(f"{ns.fp_action}: ok")
     return 0
-
-
-def _daemon_wanted() -> bool:
-    return os.environ.get("ZCCACHE_DAEMON", "1").lower() not in ("0", "false", "no", "off")
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 if __name__ == "__main__":

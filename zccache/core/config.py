@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from zccache_wire import switch
+
 DEFAULT_MAXSIZE = 5 * 1024**3
 UNLIMITED = 1 << 62
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
@@ -52,10 +54,8 @@ def _seconds(text: str, default: float) -> float:
 
 
 def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    value = env.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
+    """A switch, read as both clients read it (zccache_wire.switch)."""
+    return switch(env, name, default)
 
 
 @dataclass(frozen=True)

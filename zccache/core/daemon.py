@@ -26,8 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from zccache import __version__
-import zccache_client
-from zccache_client import MAX_FRAME, WireError, recv_frame
+import zccache_wire
+from zccache_wire import MAX_FRAME, WireError, recv_frame
 
 DEFAULT_IDLE_SECONDS = 900.0
 DEFAULT_MEMORY_MB = 64
@@ -74,7 +74,7 @@ def prepare_runtime_dir(directory: str) -> None:
         raise PermissionError(f"{directory} belongs to another user")
     if st.st_mode & 0o077:
         os.chmod(directory, 0o700)
-    if not zccache_client.private_dir_ok(directory):
+    if not zccache_wire.private_dir_ok(directory):
         raise PermissionError(f"{directory} is not a private directory")
 
 
@@ -576,7 +576,7 @@ def _rss_bytes() -> int:
 def main() -> int:
     """Run the daemon for the cache directory named by the environment."""
     env = dict(os.environ)
-    directory, sock_path = zccache_client.daemon_paths(env)
+    directory, sock_path = zccache_wire.daemon_paths(env)
     try:
         prepare_runtime_dir(directory)
     except OSError as exc:

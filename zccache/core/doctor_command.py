@@ -118,7 +118,7 @@ def _settings_file(env) -> Iterator[Finding]:
 
 
 def _compiler(env, cwd: str, name: str) -> Finding:
-    from zccache.core.cli import resolve_tool
+    from zccache.core.control import resolve_tool
     from zccache.core.invocation import Passthrough
     from zccache.core.plugins import make_manager
 
@@ -175,16 +175,16 @@ def _cache_dir(config) -> Iterator[Finding]:
 
 
 def _daemon(env) -> Finding:
-    import zccache_client
+    import zccache_wire
     from zccache import __version__
 
     if env.get("ZCCACHE_DAEMON", "1").lower() in ("0", "false", "no", "off"):
         return Finding(True, "daemon off (ZCCACHE_DAEMON=0): every compile opens the store itself")
-    directory, sock_path = zccache_client.daemon_paths(env)
-    if os.path.exists(directory) and not zccache_client.private_dir_ok(directory):
+    directory, sock_path = zccache_wire.daemon_paths(env)
+    if os.path.exists(directory) and not zccache_wire.private_dir_ok(directory):
         return Finding(False, f"runtime directory {directory} is not yours alone: no daemon is used",
                        f"remove it, or set ZCCACHE_RUNTIME_DIR to a directory of yours with mode 0700")
-    from zccache.core.cli import _ping
+    from zccache.core.control import ping as _ping
 
     reply = _ping(sock_path) if os.path.exists(sock_path) else None
     status = reply.get("status") if isinstance(reply, dict) else None

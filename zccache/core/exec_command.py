@@ -153,7 +153,7 @@ def _cmd_exec(ns: argparse.Namespace) -> int:
     if (ns.bracket_dirs or ns.system_dirs or ns.quote_dirs) and not ns.include_scan:
         sys.stderr.write("zccache exec: -I, -isystem and -iquote are for --include-scan\n")
         return 2
-    from zccache.core.cli import resolve_tool
+    from zccache.core.control import resolve_tool
     from zccache.core.launcher import is_self
 
     cwd = os.getcwd()
@@ -209,7 +209,7 @@ def _cmd_exec(ns: argparse.Namespace) -> int:
 
 
 def _run(inv: Invocation, no_cache: bool) -> int:
-    from zccache.core.cli import _open_store
+    from zccache.core.control import open_store as _open_store
     from zccache.core.config import Config, ConfigError
     from zccache.core.engine import Engine
     from zccache.core.inprocess import emit

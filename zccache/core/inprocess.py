@@ -62,10 +62,10 @@ class InProcessCache:
     def run(self, argv: list[str], cwd: str, env: Mapping[str, str]) -> Finished | None:
         """Serve one command if it is a compile a family recognises; None otherwise
         (not a compiler, or a passthrough): the caller runs it itself."""
-        from zccache.core.cli import resolve_tool
+        from zccache_wire import which  # the clients' rule for finding a tool
 
         run_env = {str(k): str(v) for k, v in env.items()}
-        tool = resolve_tool(argv[0], cwd, run_env.get("PATH", os.defpath))
+        tool = which(argv[0], cwd, run_env.get("PATH", os.defpath))
         if tool is None:
             return None
         classify_env = {**run_env, **self.settings}

@@ -1,6 +1,6 @@
 """The daemon protocol: the original zccache request and response set, as msgpack maps.
 
-Every message is one frame (see zccache_client.py) holding a map whose ``"t"`` is the message
+Every message is one frame (see zccache_wire.py) holding a map whose ``"t"`` is the message
 name and whose other keys are its fields, named as in the original protocol. The
 field tables below are the contract: a request missing a field, or with a field of
 the wrong type, is answered with ``Error``; extra fields are ignored, so either side
@@ -13,7 +13,7 @@ from typing import Any
 
 import msgpack
 
-from zccache_client import MAX_FRAME, frame
+from zccache_wire import MAX_FRAME, frame
 
 Opt = type(None)
 _STR, _INT, _BOOL, _BYTES, _LIST, _DICT = str, int, bool, bytes, list, dict

@@ -35,9 +35,9 @@ class SettingsError(ValueError):
 
 
 def path_for(env: Mapping[str, str]) -> str:
-    import zccache_client
+    import zccache_wire
 
-    return os.path.join(zccache_client.cache_dir(env), NAME)
+    return os.path.join(zccache_wire.cache_dir(env), NAME)
 
 
 def parse(text: str, where: str = NAME) -> dict[str, str]:

@@ -53,7 +53,7 @@ def run_cargo(rest: list[str]) -> int:
 def _list_artifacts(ns: argparse.Namespace) -> int:
     import json
 
-    from zccache.core.cli import _daemon_ask, _daemon_wanted, _store_or_error
+    from zccache.core.control import daemon_ask as _daemon_ask, daemon_wanted as _daemon_wanted, store_or_error as _store_or_error
 
     artifacts = None
     if _daemon_wanted():

@@ -34,7 +34,7 @@ def _quote(value: str) -> str:
 
 
 def _write_native_file(ns: argparse.Namespace) -> int:
-    import zccache_client
+    import zccache_wire
     from zccache.core.launcher import zccache_command
 
     zccache = zccache_command()
@@ -46,7 +46,7 @@ def _write_native_file(ns: argparse.Namespace) -> int:
             continue
         words = [zccache, os.path.abspath(real), *compiler.split()[1:]]
         lines.append(f"{key} = [{', '.join(_quote(w) for w in words)}]")
-    output = ns.output or os.path.join(zccache_client.cache_dir(os.environ), "meson-native.ini")
+    output = ns.output or os.path.join(zccache_wire.cache_dir(os.environ), "meson-native.ini")
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with open(output, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")

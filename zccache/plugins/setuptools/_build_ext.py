@@ -17,7 +17,9 @@ class build_ext(_build_ext):  # noqa: N801 - the name setuptools users expect
     compile the cache would not take. ZCCACHE_DISABLE=1 turns it off."""
 
     def build_extensions(self) -> None:
-        if os.environ.get("ZCCACHE_DISABLE", "0").lower() in ("0", "", "false", "no", "off"):
+        from zccache_wire import switch
+
+        if not switch(os.environ, "ZCCACHE_DISABLE", False):
             _wrap(self.compiler)
         super().build_extensions()
 
