@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ZCCACHE
+from support import ZCCACHE
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cargo-ws"
 DEBIAN_REGISTRY = Path("/usr/share/cargo/registry")

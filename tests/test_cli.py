@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import no_traceback, write
+from support import no_traceback, write
 
 
 def test_no_arguments_prints_usage_and_exits_2(zc, tmp_path):
@@ -30,7 +30,7 @@ def test_unknown_compiler_exits_127_with_one_line(zc, tmp_path):
 def test_zccache_named_as_its_own_compiler_is_refused(zc, tmp_path):
     """`zccache zccache gcc ...` (a launcher and a CC both set to zccache) must not run
     the command as a compiler: one clear line, with and without the daemon."""
-    from conftest import ZCCACHE
+    from support import ZCCACHE
 
     write(tmp_path / "a.c", "int a;\n")
     for env in ({}, {"ZCCACHE_DAEMON": "0"}):

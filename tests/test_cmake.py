@@ -10,35 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEMO, write
-
-CMAKE = shutil.which("cmake", path=BIN) or shutil.which("cmake")
-TRANSLATION_UNITS = 26
-LINKS = 3  # zdemo, zcheck, libzplugin.so (the static archives are not launched)
-ARCHIVE_RUNS = 4  # ar and ranlib for each static library, through include(zccache)
-EXPECTED_OUTPUT = b"checksum 25240\n"
-SCORE = b"score 763695, step 121\n"
+from support import BIN, DEMO, write
+from support.builds import (ARCHIVE_RUNS, CMAKE, EXPECTED_OUTPUT, LINKS, SCORE, TRANSLATION_UNITS,
+                            configure_and_build, launchers, program_output)
 
 pytestmark = pytest.mark.skipif(CMAKE is None, reason="cmake is installed by the test extra")
-
-
-def configure_and_build(zc, source: Path, build: Path, generator: str, extra: list[str], env=None) -> None:
-    env = {**zc.env, **(env or {})}
-    done = subprocess.run([CMAKE, "-G", generator, "-S", str(source), "-B", str(build), *extra],
-                          env=env, capture_output=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    done = subprocess.run([CMAKE, "--build", str(build), "-j", "2"], env=env, capture_output=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def launchers() -> list[str]:
-    return [f"-DCMAKE_{lang}_{kind}_LAUNCHER=zccache" for lang in ("C", "CXX") for kind in ("COMPILER", "LINKER")]
-
-
-def program_output(build: Path) -> bytes:
-    done = subprocess.run([str(build / "app" / "zdemo")], capture_output=True)
-    assert done.returncode == 0
-    return done.stdout
 
 
 @pytest.mark.parametrize("generator", ["Ninja", "Unix Makefiles"])

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import compiler_pair, need, no_traceback, write
+from support import compiler_pair, need, no_traceback, write
+from support.builds import CMAKE
+from support.checks import checked, outputs_of, remove
 from zccache.core.hashing import RACY_SECONDS
-from test_cmake import CMAKE
-from test_gcc_correctness import outputs_of, remove
 
 FAMILIES = ["gcc", "clang"]
 
@@ -29,18 +29,6 @@ def data_of(obj: Path) -> bytes:
 def counts(zc) -> tuple[int, int]:
     stats = zc.stats()
     return stats["misses"], stats["hits"]
-
-
-def compile_checked(zc, cwd: Path, compiler: str, args: list[str], outputs: list[str], env=None) -> None:
-    """zccache gives exactly what the plain compiler gives for the files as they are now."""
-    plain = zc.plain(compiler, *args, cwd=cwd, env=env)
-    assert plain.returncode == 0, plain.stderr
-    expected = outputs_of(cwd, outputs)
-    remove(cwd, outputs)
-    done = zc.run(compiler, *args, cwd=cwd, env=env)
-    no_traceback(done)
-    assert (done.returncode, done.stdout, done.stderr) == (plain.returncode, plain.stdout, plain.stderr)
-    assert outputs_of(cwd, outputs) == expected
 
 
 # -- precompiled headers (ccache: pch.bash) ------------------------------------------------
@@ -57,21 +45,21 @@ def test_gch_beside_the_header_never_gives_a_stale_object(zc, tmp_path, how):
     args = [*extra, "-c", "a.c", "-o", "a.o"]
     assert zc.plain("gcc", "-x", "c-header", "pre.h", "-o", "pre.h.gch", cwd=tmp_path).returncode == 0
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+        checked(zc, tmp_path, "gcc", args, ["a.o"])
     assert counts(zc) == (1, 1)  # cached while nothing changes
     write(tmp_path / "pre.h", "#define PRE 2\n")
     assert zc.plain("gcc", "-x", "c-header", "pre.h", "-o", "pre.h.gch", cwd=tmp_path).returncode == 0
-    compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+    checked(zc, tmp_path, "gcc", args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"02000000"
     assert counts(zc) == (2, 1)
     # only the .gch changes (built from another header): gcc takes it, so must we
     write(tmp_path / "other.h", "#define PRE 3\n")
     assert zc.plain("gcc", "-x", "c-header", "other.h", "-o", "pre.h.gch", cwd=tmp_path).returncode == 0
-    compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+    checked(zc, tmp_path, "gcc", args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"03000000"
     # the .gch goes away: the header's text again
     (tmp_path / "pre.h.gch").unlink()
-    compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+    checked(zc, tmp_path, "gcc", args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"02000000"
     assert counts(zc) == (4, 1)
 
@@ -85,19 +73,19 @@ def test_gch_that_appears_later_misses(zc, tmp_path, where):
     for source in ("a.c", "b.c"):
         args = ["-Iearly", "-Iinc", "-c", source, "-o", "o.o"]
         for _ in range(2):
-            compile_checked(zc, tmp_path, "gcc", args, ["o.o"])
+            checked(zc, tmp_path, "gcc", args, ["o.o"])
     assert counts(zc) == (2, 2)
     write(tmp_path / "gch-src.h", "#define PRE 7\n")
     target = tmp_path / ("inc" if where == "beside the header" else "early") / "pre.h.gch"
     assert zc.plain("gcc", "-x", "c-header", "gch-src.h", "-o", str(target), cwd=tmp_path).returncode == 0
     # b.c's first include is pre.h, so gcc takes the .gch; a.c's is <stdio.h>, so it cannot
-    compile_checked(zc, tmp_path, "gcc", ["-Iearly", "-Iinc", "-c", "b.c", "-o", "o.o"], ["o.o"])
+    checked(zc, tmp_path, "gcc", ["-Iearly", "-Iinc", "-c", "b.c", "-o", "o.o"], ["o.o"])
     assert data_of(tmp_path / "o.o") == b"07000000"
     if where == "beside the header":
         assert counts(zc) == (3, 2)
     else:  # a .gch with no header beside it: cached only with time_macros sloppiness
         assert counts(zc) == (2, 2) and zc.stats()["uncacheable"] == {"time macros": 1}
-    compile_checked(zc, tmp_path, "gcc", ["-Iearly", "-Iinc", "-c", "a.c", "-o", "o.o"], ["o.o"])
+    checked(zc, tmp_path, "gcc", ["-Iearly", "-Iinc", "-c", "a.c", "-o", "o.o"], ["o.o"])
     assert data_of(tmp_path / "o.o") == b"01000000"
 
 
@@ -117,10 +105,10 @@ def test_clang_precompiled_header_is_cached_and_never_stale(zc, tmp_path, form):
 
     build_pch("1")
     for _ in range(2):
-        compile_checked(zc, tmp_path, "clang", args, ["a.o"])
+        checked(zc, tmp_path, "clang", args, ["a.o"])
     assert counts(zc) == (1, 1)
     build_pch("2")
-    compile_checked(zc, tmp_path, "clang", args, ["a.o"])
+    checked(zc, tmp_path, "clang", args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"02000000"
     assert counts(zc) == (2, 1)
     assert zc.stats()["uncacheable_total"] == 0
@@ -132,7 +120,7 @@ def test_gch_directory_is_passed_through_and_right(zc, tmp_path):
     (tmp_path / "pre.h.gch").mkdir()
     assert zc.plain("gcc", "-x", "c-header", "pre.h", "-o", "pre.h.gch/O0.gch", cwd=tmp_path).returncode == 0
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
     stats = zc.stats()
     assert stats["hits"] == 0 and stats["uncacheable"] == {"precompiled header directory": 2}
 
@@ -146,12 +134,12 @@ def test_gch_without_its_header_needs_time_macro_sloppiness(zc, tmp_path):
     assert zc.plain("gcc", "-x", "c-header", "pre.h", "-o", "pre.h.gch", cwd=tmp_path).returncode == 0
     (tmp_path / "pre.h").unlink()
     args = ["-c", "a.c", "-o", "a.o"]
-    compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+    checked(zc, tmp_path, "gcc", args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"06000000"
     assert zc.stats()["uncacheable"] == {"time macros": 1}
     sloppy = {"ZCCACHE_SLOPPINESS": "time_macros"}
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", args, ["a.o"], env=sloppy)
+        checked(zc, tmp_path, "gcc", args, ["a.o"], env=sloppy)
     assert counts(zc) == (1, 1)
 
 
@@ -207,7 +195,7 @@ def test_wp_dependency_options_restore_the_depfile(zc, tmp_path, family, option)
     (tmp_path / "out").mkdir()
     for name in ("out/a.d", "out/a.d", "out/other.d"):
         args = ["-Iinc", "-c", "src/a.c", "-o", "out/a.o", f"-Wp,{option},{name}"]
-        compile_checked(zc, tmp_path, cc, args, ["out/a.o", name])
+        checked(zc, tmp_path, cc, args, ["out/a.o", name])
     assert counts(zc) == (1, 2)
     assert b"util.h" in (tmp_path / "out" / "other.d").read_bytes()
     done = zc.run(cc, "-Iinc", "-c", "src/a.c", "-o", "out/a.o", f"-Wp,{option},x.d", "-MF", "y.d", cwd=tmp_path)
@@ -222,7 +210,7 @@ def test_several_entries_per_manifest(zc, tmp_path):
     for value, kind in (("1", "miss"), ("2", "miss"), ("1", "hit"), ("2", "hit")):
         write(tmp_path / "v.h", f"#define V {value}\n")
         before = counts(zc)
-        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
         after = counts(zc)
         assert after == ((before[0] + 1, before[1]) if kind == "miss" else (before[0], before[1] + 1))
 
@@ -246,15 +234,15 @@ def test_has_include_of_a_header_that_appears_later(zc, tmp_path, family, form):
         args = ["-Iinc", "-c", "a.c", "-o", "a.o"]
         later = tmp_path / "inc" / "opt.h"
     for _ in range(2):
-        compile_checked(zc, tmp_path, cc, args, ["a.o"])
+        checked(zc, tmp_path, cc, args, ["a.o"])
     first = data_of(tmp_path / "a.o")
     assert counts(zc) == (1, 1)
     write(later, "#define OPT 2\n")
-    compile_checked(zc, tmp_path, cc, args, ["a.o"])
+    checked(zc, tmp_path, cc, args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"02000000" != first
     assert counts(zc) == (2, 1)
     later.unlink()  # and gone again: the first entry is right again
-    compile_checked(zc, tmp_path, cc, args, ["a.o"])
+    checked(zc, tmp_path, cc, args, ["a.o"])
     assert data_of(tmp_path / "a.o") == first
     assert counts(zc) == (2, 2)
 
@@ -266,9 +254,9 @@ def test_has_include_without_a_header_to_find(zc, tmp_path):
     write(tmp_path / "a.c", "#if __has_include(<feature.h>)\nint x = 5;\n#else\nint x = 6;\n#endif\n")
     args = ["-Iinc", "-c", "a.c", "-o", "a.o"]
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+        checked(zc, tmp_path, "gcc", args, ["a.o"])
     (tmp_path / "inc" / "feature.h").unlink()
-    compile_checked(zc, tmp_path, "gcc", args, ["a.o"])
+    checked(zc, tmp_path, "gcc", args, ["a.o"])
     assert data_of(tmp_path / "a.o") == b"06000000"
     assert counts(zc) == (2, 1)
 
@@ -276,14 +264,14 @@ def test_has_include_without_a_header_to_find(zc, tmp_path):
 def test_has_include_of_a_computed_name_is_passed_through(zc, tmp_path):
     write(tmp_path / "a.c", '#define NAME "opt.h"\n#if __has_include(NAME)\nint x = 1;\n#else\nint x = 2;\n#endif\n')
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"])
     assert zc.stats()["uncacheable"] == {"__has_include of a computed name": 2}
     # the fallback definition headers give older compilers (libc++'s, clang's stdint.h)
     # names no header: cached
     write(tmp_path / "b.c", "#ifndef __has_include\n#  define __has_include(...) 0\n#endif\n"
           "#if __has_include(<nothere.h>)\nint y = 1;\n#endif\nint z = 3;\n")
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", ["-c", "b.c", "-o", "b.o"], ["b.o"])
+        checked(zc, tmp_path, "gcc", ["-c", "b.c", "-o", "b.o"], ["b.o"])
     assert counts(zc) == (1, 1)
 
 
@@ -316,10 +304,10 @@ def test_gcc_profile_use_keys_on_the_feedback_file(zc, tmp_path, where):
     assert list(tmp_path.rglob("*.gcda"))
     args = ["-O2", *use, "-c", "t.c", "-o", "obj/t.o"]
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", args, ["obj/t.o"])
+        checked(zc, tmp_path, "gcc", args, ["obj/t.o"])
     assert counts(zc) == (2, 2)
     run_program(tmp_path / "t", "more", "arguments", "change", "the", "counts")
-    compile_checked(zc, tmp_path, "gcc", args, ["obj/t.o"])
+    checked(zc, tmp_path, "gcc", args, ["obj/t.o"])
     assert counts(zc) == (3, 2)
 
 
@@ -339,10 +327,10 @@ def test_clang_profile_use_keys_on_the_profdata(zc, tmp_path, option):
     profile()
     args = ["-O2", option, "-c", "t.c", "-o", "t.o"]
     for _ in range(2):
-        compile_checked(zc, tmp_path, "clang", args, ["t.o"])
+        checked(zc, tmp_path, "clang", args, ["t.o"])
     assert counts(zc) == (1, 1)
     profile("more", "arguments", "change", "the", "counts")
-    compile_checked(zc, tmp_path, "clang", args, ["t.o"])
+    checked(zc, tmp_path, "clang", args, ["t.o"])
     assert counts(zc) == (2, 1)
 
 
@@ -356,10 +344,10 @@ def test_sanitizer_ignorelist_is_in_the_key(zc, tmp_path):
     write(tmp_path / "ignore.txt", "fun:f\n")
     args = ["-fsanitize=address", "-fsanitize-ignorelist=ignore.txt", "-c", "a.c", "-o", "a.o"]
     for _ in range(2):
-        compile_checked(zc, tmp_path, cc, args, ["a.o"])
+        checked(zc, tmp_path, cc, args, ["a.o"])
     assert counts(zc) == (1, 1)
     write(tmp_path / "ignore.txt", "fun:g\n")
-    compile_checked(zc, tmp_path, cc, args, ["a.o"])
+    checked(zc, tmp_path, cc, args, ["a.o"])
     assert counts(zc) == (2, 1)
 
 
@@ -389,11 +377,11 @@ def test_dev_null_outputs_are_left_alone(zc, tmp_path, family):
     device = Path("/dev/null").stat()
     for _ in range(2):
         assert zc.run(cc, "-c", "a.c", "-o", "/dev/null", cwd=tmp_path).returncode == 0
-        compile_checked(zc, tmp_path, cc, ["-MD", "-MF", "/dev/null", "-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, tmp_path, cc, ["-MD", "-MF", "/dev/null", "-c", "a.c", "-o", "a.o"], ["a.o"])
     assert counts(zc) == (1, 1)
     assert zc.stats()["uncacheable"] == {"output is not a regular file": 2}
     write(tmp_path / "h.h", "#define H 2\n")
-    compile_checked(zc, tmp_path, cc, ["-MD", "-MF", "/dev/null", "-c", "a.c", "-o", "a.o"], ["a.o"])
+    checked(zc, tmp_path, cc, ["-MD", "-MF", "/dev/null", "-c", "a.c", "-o", "a.o"], ["a.o"])
     assert data_of(tmp_path / "a.o") == b"02000000"
     after = Path("/dev/null").stat()
     assert (after.st_mode, after.st_rdev, after.st_ino) == (device.st_mode, device.st_rdev, device.st_ino)
@@ -402,7 +390,7 @@ def test_dev_null_outputs_are_left_alone(zc, tmp_path, family):
 def test_march_native_is_cached(zc, tmp_path):
     write(tmp_path / "a.c", "int f(int *v, int n) { int s = 0; for (int i = 0; i < n; i++) s += v[i]; return s; }\n")
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", ["-O3", "-march=native", "-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, tmp_path, "gcc", ["-O3", "-march=native", "-c", "a.c", "-o", "a.o"], ["a.o"])
     assert counts(zc) == (1, 1)
 
 
@@ -413,11 +401,11 @@ def test_extra_files_join_the_key(zc, tmp_path):
     write(tmp_path / "flags.txt", "one\n")
     env = {"ZCCACHE_EXTRAFILES": f"flags.txt:{tmp_path / 'absent.txt'}"}
     for _ in range(2):
-        compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
+        checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
     write(tmp_path / "flags.txt", "two\n")
-    compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
+    checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
     write(tmp_path / "absent.txt", "here now\n")
-    compile_checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
+    checked(zc, tmp_path, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env=env)
     assert counts(zc) == (3, 1)
 
 
@@ -434,12 +422,12 @@ def test_file_prefix_map_shares_debug_builds_between_checkouts(zc, tmp_path, fam
         write(tmp_path / name / "a.c", '#include "inc/h.h"\nint f(void) { return H; }\n')
     for name, expected in (("one", (1, 0)), ("two", (1, 1))):
         cwd = tmp_path / name
-        compile_checked(zc, cwd, cc, ["-g", f"-ffile-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, cwd, cc, ["-g", f"-ffile-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
         assert counts(zc) == expected
     # a debug map alone leaves __FILE__ naming the real path: the directory stays in the key
     for name in ("one", "two"):
         cwd = tmp_path / name
-        compile_checked(zc, cwd, cc, ["-g", f"-fdebug-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
+        checked(zc, cwd, cc, ["-g", f"-fdebug-prefix-map={cwd}=.", "-c", "a.c", "-o", "a.o"], ["a.o"])
     assert counts(zc) == (3, 1)
 
 
@@ -455,18 +443,18 @@ def test_entry_recorded_while_fresh_still_sees_later_changes(zc, tmp_path):
     (tmp_path / "a").mkdir()
     write(tmp_path / "src" / "main.c", '#include "util.h"\nint x = UTIL;\n')
     args = ["-Ia", "-Ib", "-c", "src/main.c", "-o", "main.o"]
-    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    checked(zc, tmp_path, "gcc", args, ["main.o"])
     time.sleep(RACY_SECONDS + 0.2)
     for _ in range(2):  # hits that find the files settled
-        compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+        checked(zc, tmp_path, "gcc", args, ["main.o"])
     assert counts(zc) == (1, 2)
     write(tmp_path / "b" / "util.h", "#define UTIL 2\n")  # same size
-    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    checked(zc, tmp_path, "gcc", args, ["main.o"])
     assert data_of(tmp_path / "main.o") == b"02000000"
     time.sleep(RACY_SECONDS + 0.2)
-    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    checked(zc, tmp_path, "gcc", args, ["main.o"])
     assert counts(zc) == (2, 3)
     write(tmp_path / "a" / "util.h", "#define UTIL 3\n")  # shadows b/util.h
-    compile_checked(zc, tmp_path, "gcc", args, ["main.o"])
+    checked(zc, tmp_path, "gcc", args, ["main.o"])
     assert data_of(tmp_path / "main.o") == b"03000000"
     assert counts(zc) == (3, 3)

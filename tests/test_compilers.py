@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from zccache.core.hashing import RACY_SECONDS
-from conftest import DEMO, compiler_pair, need, no_traceback, write
-from test_cmake import CMAKE, EXPECTED_OUTPUT, TRANSLATION_UNITS, configure_and_build, launchers, program_output
-from test_scons import DEMO as SCONS_DEMO
-from test_scons import EXPECTED as SCONS_EXPECTED
-from test_scons import SCONS, UNITS as SCONS_UNITS
-from test_scons import run_app, scons
+from support import DEMO, compiler_pair, need, no_traceback, write
+from support.builds import CMAKE, EXPECTED_OUTPUT, SCONS, SCONS_DEMO, TRANSLATION_UNITS, configure_and_build, launchers
+from support.builds import EXPECTED as SCONS_EXPECTED
+from support.builds import UNITS as SCONS_UNITS
+from support.builds import program_output, run_app, scons
 
 
 def script(path: Path, text: str) -> Path:

@@ -18,10 +18,12 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from conftest import BIN, DEMO, ZCCACHE_PY, no_traceback, write
+from support import BIN, DEMO, ZCCACHE_PY, no_traceback, write
 import zccache_wire
 from zccache_wire import roundtrip
 from zccache.core.daemon import peer_allowed
+
+ALL_CLIENTS = True  # the clients are what these tests are about: each runs with both
 
 
 def start(zc, **env) -> dict:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import BIN, ROOT
+from support import BIN, ROOT
 from zccache.core.doctor_command import CHECKS
 from zccache.core.setting_defs import SETTINGS
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEMO, ZCCACHE_PY, write
+from support import BIN, DEMO, ZCCACHE_PY, write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

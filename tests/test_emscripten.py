@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import need, no_traceback, write
+from support import need, no_traceback, write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

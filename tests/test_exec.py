@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import need, no_traceback, write
+from support import need, no_traceback, write
 
 native = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

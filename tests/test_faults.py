@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, no_traceback, write
+from support import ROOT, no_traceback, write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

@@ -14,51 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import compiler_pair, no_traceback, write
+from support import compiler_pair, no_traceback, write
+from support.checks import outputs_of, remove, same_as_plain
 
 HELLO = '#include <stdio.h>\n#include "util.h"\nint main(void) { printf("%d\\n", UTIL); return 0; }\n'
-
-
-def outputs_of(cwd: Path, names: list[str]) -> dict[str, bytes]:
-    return {n: (cwd / n).read_bytes() for n in names}
-
-
-def remove(cwd: Path, names: list[str]) -> None:
-    for n in names:
-        (cwd / n).unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True, params=["gcc", "clang"])
 def compilers(request, zc):
     """Every test here runs once with gcc/g++ and once with clang/clang++."""
     zc.cc, zc.cxx = compiler_pair(request.param)
-
-
-def same_as_plain(zc, cwd: Path, args: list[str], outputs: list[str], env=None, compiler=None, deterministic=True) -> str:
-    """Compile plainly, through zccache twice; return the mode of the second run.
-
-    For compiles that gcc itself does not reproduce (coverage stamps come from the
-    clock), the hit must give back exactly what the miss produced."""
-    compiler = compiler or zc.cc
-    plain = zc.plain(compiler, *args, cwd=cwd, env=env)
-    assert plain.returncode == 0, plain.stderr
-    expected = outputs_of(cwd, outputs)
-    remove(cwd, outputs)
-    before = zc.stats()
-    kinds = []
-    for _ in range(2):
-        done = zc.run(compiler, *args, cwd=cwd, env=env)
-        no_traceback(done)
-        assert (done.returncode, done.stdout, done.stderr) == (plain.returncode, plain.stdout, plain.stderr)
-        if not deterministic and not kinds:
-            expected = outputs_of(cwd, outputs)
-        assert outputs_of(cwd, outputs) == expected
-        after = zc.stats()
-        kinds.append("hit" if after["hits"] > before["hits"] else "miss" if after["misses"] > before["misses"] else "other")
-        before = after
-        remove(cwd, outputs)
-    assert kinds[0] == "miss", kinds
-    return kinds[1]
 
 
 def test_hit_gives_byte_identical_object(zc, tmp_path):

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEMO, ROOT, base_env, is_native, write
+from support import BIN, DEMO, ROOT, base_env, is_native, write
 
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
+
+ALL_CLIENTS = True  # the clients are what these tests are about: each runs with both
 
 
 def source_copy(dest: Path) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import conftest
-from conftest import compiler_pair, no_traceback, write
+from support import compiler_pair, no_traceback, write
 
 native = pytest.mark.parametrize("zc", ["native"], indirect=True)  # the other clients: the last test
 

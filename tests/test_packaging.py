@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT
+from support import BIN, ROOT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PARTS = 10

@@ -8,7 +8,7 @@ import stat
 import sys
 import textwrap
 
-from conftest import write
+from support import write
 
 TOY_PLUGIN = textwrap.dedent(
     '''

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEMO, compile_checked, need, write
+from support import BIN, DEMO, compile_checked, need, write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, DEMO, need
+from support import BIN, DEMO, need
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

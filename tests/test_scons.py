@@ -9,34 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT
-
-SCONS = shutil.which("scons", path=BIN)
-DEMO = ROOT / "examples" / "scons-demo"
-UNITS = 22
-LINK_RUNS = 4  # ar and ranlib for libutil.a, the links of libplug.so and of the program
-EXPECTED = b"total 730 plug 43\n"
+from support import BIN, ROOT
+from support.builds import LINK_RUNS, SCONS, UNITS, EXPECTED, project, run_app, scons
+from support.builds import SCONS_DEMO as DEMO
 
 pytestmark = [
     pytest.mark.skipif(SCONS is None, reason="scons is installed by the test extra"),
     # compiles run inside SCons, through no client: one client is enough for the stats calls
     pytest.mark.parametrize("zc", ["native"], indirect=True),
 ]
-
-
-def scons(zc, cwd: Path, *args: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([SCONS, "-Q", "-j", "2", *args], cwd=cwd, env={**zc.env, **(env or {})},
-                          capture_output=True)
-
-
-def project(tmp_path: Path, name: str = "proj") -> Path:
-    dest = tmp_path / name
-    shutil.copytree(DEMO, dest)
-    return dest
-
-
-def run_app(cwd: Path) -> bytes:
-    return subprocess.run([str(cwd / "app")], capture_output=True, check=True).stdout
 
 
 def test_rebuild_after_clean_and_in_fresh_checkout_is_all_hits(zc, tmp_path):

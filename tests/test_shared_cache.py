@@ -20,8 +20,8 @@ import msgpack
 import pytest
 from blake3 import blake3
 
-from conftest import compile_checked as compile_ok
-from conftest import write
+from support import compile_checked as compile_ok
+from support import write
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import no_traceback, write
+from support import no_traceback, write
 
 BIG = "static const int table[20000] = {%s};\nint big(int i) { return table[i]; }\n" % ",".join(str(i) for i in range(1, 200))
 

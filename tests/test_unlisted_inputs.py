@@ -16,29 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need, no_traceback, write
+from support import need, no_traceback, write
+from support.checks import checked
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
-
-
-def checked(zc, cwd: Path, compiler: str, args: list[str], outputs: list[str], env=None,
-            appended: dict[str, str] | None = None) -> None:
-    """zccache's run gives the plain compiler's exit code, streams and files; the
-    files in appended hold the given text before each run (the compiler adds to them)."""
-    appended = appended or {}
-    for name, text in appended.items():
-        write(cwd / name, text)
-    plain = zc.plain(compiler, *args, cwd=cwd, env=env)
-    assert plain.returncode == 0, plain.stderr
-    expected = {name: (cwd / name).read_bytes() for name in outputs}
-    for name in outputs:
-        (cwd / name).unlink()
-    for name, text in appended.items():
-        write(cwd / name, text)
-    done = zc.run(compiler, *args, cwd=cwd, env=env)
-    no_traceback(done)
-    assert (done.returncode, done.stdout, done.stderr) == (plain.returncode, plain.stdout, plain.stderr)
-    assert {name: (cwd / name).read_bytes() for name in outputs} == expected
 
 
 def counts(zc) -> tuple[int, int, dict]:

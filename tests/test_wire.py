@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import zccache_wire
-from conftest import ROOT, ZCCACHE, ZCCACHE_PY, is_native
+from support import ROOT, ZCCACHE, ZCCACHE_PY, is_native
 
 HOME = "/tmp/zc-wire-home"
 CASES: dict[str, dict[str, str | None]] = {
