@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import conftest
+import support
 from support import compiler_pair, no_traceback, write
 
 native = pytest.mark.parametrize("zc", ["native"], indirect=True)  # the other clients: the last test
@@ -37,7 +37,7 @@ def built() -> None:
     """Files were just written by a plain tool: the next run through zccache waits for
     the file clock to tick past them, as after write() (a run that starts in the same
     tick as an input's last change is rightly not stored)."""
-    conftest._last_write = time.monotonic()
+    support._last_write = time.monotonic()
 
 
 def library(zc, tmp_path: Path, directory: str, value: int, kind: str = "so") -> None:

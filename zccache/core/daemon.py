@@ -79,6 +79,14 @@ def prepare_runtime_dir(directory: str) -> None:
 
 
 class Daemon:
+    """The resident server of one cache directory for one user: it keeps the engine's
+    memos, the store's memory level and the sessions warm between compiles, so that
+    a hit is one round trip. Requests are the messages of core/protocol.py, framed as
+    zccache_wire.py says; each connection is served by a worker thread, compiles are
+    bounded by ZCCACHE_MAX_JOBS (Backpressure past it), a KeepAlive goes out every
+    second of a long run, and it stops when idle, told to, or when its cache
+    directory or socket is no longer the one it started with."""
+
     def __init__(self, env: dict[str, str], socket_path: str) -> None:
         from zccache.core.config import Config
         from zccache.core.engine import Engine

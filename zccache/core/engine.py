@@ -95,6 +95,15 @@ class _StoreMemo:
 
 
 class Engine:
+    """Serves one tool run from the store or runs it and stores the result: the one
+    path every family's runs take (key, lookup, then a restore or a run and a record).
+
+    It knows keys, manifests and the store; the family knows its tool's command line
+    and how to learn what a run read. It never fails a build: a broken store is one
+    warning line and a plain run. One Engine serves many runs (the daemon's, a build
+    tool's process); what it memoises (file hashes, tool identities) is checked
+    against the files' stat signatures before each use."""
+
     def __init__(self, config: Config, store: Store | None, hook, warn=None, hashes: FileHashes | None = None,
                  identities: dict | None = None) -> None:
         self.config = config

@@ -49,6 +49,9 @@ class ExecSpec:
 
 
 class ExecFamily:
+    """Any tool, through `zccache exec`: its inputs, outputs and streams are what the
+    caller declares (or a depfile or an include scan finds)."""
+
     name = NAME
     action = "exec"
 

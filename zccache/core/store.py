@@ -115,6 +115,12 @@ class _Memory:
 
 
 class Store:
+    """The cache directory: results, manifests and memos in a size-limited diskcache
+    (least recently used out first), counters in a second one that is never evicted.
+    Every value is framed with its checksum; one that fails it is dropped and counted,
+    never handed out. A long-lived user may give it a memory level; remote levels are
+    attached from core/tiers/ (RemoteTiers) and asked on a local miss."""
+
     def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0, umask: int | None = None) -> None:
         """umask: the cache directory's own (ZCCACHE_UMASK, as ccache's umask setting),
         for a directory a group shares; None keeps it the user's alone."""

@@ -31,6 +31,9 @@ _MEMBER_FREE = "s"  # the operation that names no members
 
 
 class ArchiveFamily:
+    """ar (r, q, s) and ranlib in deterministic mode: members by content, and the
+    archive that was there before, which the run rewrites in place."""
+
     name = NAME
     action = "link"
 

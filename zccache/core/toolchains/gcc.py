@@ -142,6 +142,11 @@ class Details:
 
 
 class GccFamily:
+    """gcc, clang and Emscripten's emcc compiles (-c, -S): a miss runs the compiler
+    with a depfile of ours (and GNU as's list of what it read), the manifest takes the
+    headers from it, and unlisted_inputs adds what no depfile names (precompiled
+    headers, __has_include names). Links through these drivers are linker.py's."""
+
     name = NAME
 
     # -- identity --------------------------------------------------------------------

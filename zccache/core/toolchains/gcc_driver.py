@@ -5,9 +5,11 @@ of program prefixes that ``-B``, ``GCC_EXEC_PREFIX`` and ``COMPILER_PATH`` exten
 and names ``as`` bare when none has it (then ``PATH`` decides); it reads a file
 called ``specs`` from its library prefixes at start-up, and each ``-specs=`` file
 from the same prefixes or the working directory. None of these is in a depfile, and
-all of them change the object: each place the driver tries, up to the one it takes,
-goes into one digest (content where a file is, "absent" where none is), and that
-digest into the key.
+all of them change the object: the file the driver takes for each (its path, and
+its content) goes into one digest, and that digest into the key. The places it
+tries before are not key material (pip builds put a random directory of shims first
+on PATH every time): they guard the memo, so a file that appears at one is found and
+changes the digest.
 
 A hit must not pay a process or a hash for this: the digest is memoised per
 (tool, arguments, variables), guarded by the stat signature of every file taken and
@@ -40,9 +42,7 @@ def driver_key(tool: str, driver_args: list[str], specs: list[str], lang: str, a
                env: Mapping[str, str]) -> str | Passthrough:
     """The digest of what the driver will read and run; a Passthrough when that
     cannot be known (no search list, a specs file that includes others)."""
-    path = env.get("PATH", os.defpath)
-    relative = any(not os.path.isabs(s) for s in specs) or any(not os.path.isabs(d) for d in path.split(os.pathsep))
-    context = (tool, tuple(driver_args), tuple(specs), cwd if relative else "", lang, assembles,
+    context = (tool, tuple(driver_args), tuple(specs), cwd, lang, assembles,
                *(env.get(name, "") for name in (*DRIVER_ENV, "PATH")))
     with _lock:
         known = _memo.get(context)
@@ -79,44 +79,55 @@ def _inspect(tool: str, driver_args: list[str], specs: list[str], lang: str, ass
                 env.get(name) for name in DRIVER_ENV):
             return Passthrough("driver search path unknown")
         return (), "", True
-    places: list[str] = []
+    programs = tuple(os.path.join(cwd, p) for p in programs)  # a relative -B is the compile's cwd's
+    libraries = tuple(os.path.join(cwd, p) for p in libraries)
+    tried: list[str] = []
+    h = Hasher("gcc-driver-v2")
+
+    def take(what: str, places: list[str], found: bool) -> None:
+        tried.extend(places)
+        h.text(what)
+        if found:
+            path = places[-1]
+            h.text(os.path.relpath(path, cwd) if path.startswith(cwd.rstrip("/") + "/") else path)
+            h.text(_content(path, os.stat(path)))
+        else:
+            h.text("none")
+
     names = [COMPILER_PROPER[lang]] if lang in COMPILER_PROPER else []
     if assembles:
         names.append("as")
     for name in names:
-        tried, taken = _places(programs, name, os.X_OK)
-        places += tried
-        if not taken and name == "as":  # gcc runs it by name: the first on PATH
+        places, found = _places(programs, name, os.X_OK)
+        if not found and name == "as":  # gcc runs it by name: the first on PATH
             dirs = tuple(os.path.join(cwd, d) for d in env.get("PATH", os.defpath).split(os.pathsep) if d)
-            places += _places(dirs, name, os.X_OK, slash=True)[0]
-    places += _places(libraries, "specs", os.R_OK)[0]
+            more, found = _places(dirs, name, os.X_OK, slash=True)
+            places += more
+        take(name, places, found)
+    take("specs", *_places(libraries, "specs", os.R_OK))
     for spec in specs:
         if os.path.isabs(spec):
-            tried = [os.path.normpath(spec)]
+            places, found = [os.path.normpath(spec)], os.path.isfile(spec)
         else:
-            tried, taken = _places(libraries, spec, os.R_OK)
-            if not taken:
-                tried.append(os.path.normpath(os.path.join(cwd, spec)))
-        places += tried
+            places, found = _places(libraries, spec, os.R_OK)
+            if not found:
+                places.append(os.path.normpath(os.path.join(cwd, spec)))
+                found = os.path.isfile(places[-1])
         try:
-            with open(tried[-1], "rb") as f:
+            with open(places[-1], "rb") as f:
                 if b"%include" in f.read():
                     return Passthrough("specs file with %include")
         except OSError:
-            pass  # gcc says it is missing, and the key says absent
-    h = Hasher("gcc-driver-v1")
+            pass  # gcc says it is missing, and the digest says none
+        take("-specs=" + spec, places, found)
     guards: dict[str, StatSig] = {}
     settled = True
-    for path in dict.fromkeys(places):
-        h.text(path)
+    for path in dict.fromkeys(tried):
         try:
             st = os.stat(path)
-            digest = _content(path, st)
-            h.text(digest)
             guard = path
         except OSError:
-            h.text("absent")
-            guard = _nearest_directory(path)
+            guard = _nearest_directory(path)  # a file created at path changes its mtime
             try:
                 st = os.stat(guard)
             except OSError:

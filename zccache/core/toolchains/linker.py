@@ -171,6 +171,10 @@ def _ask_emscripten(tool: str, cwd: str, env: Mapping[str, str]) -> LinkerProbe:
 
 
 class LinkFamily:
+    """Links through gcc, clang or emcc, and ld itself: the linker lists what it read
+    (--dependency-file), which becomes the manifest, and every -l is probed on the
+    search path before where it was found."""
+
     name = NAME
     action = "link"
 

@@ -52,6 +52,10 @@ class RustArgs:
 
 
 class RustcFamily:
+    """rustc under cargo's RUSTC_WRAPPER: crates keyed on the primary source, every
+    --extern by content and the linker for crates that link; the manifest from
+    rustc's own dep-info, with the environment variables it says it read."""
+
     name = NAME
 
     def describe_tool(self, tool: str, env: Mapping[str, str]) -> bytes:
