@@ -18,7 +18,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from support import BIN, DEMO, ZCCACHE_PY, no_traceback, write
+from support import BIN, DEMO, ZCCACHE_PY, no_traceback, settle, write
 import zccache_wire
 from zccache_wire import roundtrip
 from zccache.core.daemon import peer_allowed
@@ -147,7 +147,26 @@ def test_every_request_type(zc, tmp_path):
     g2 = ask(zc, "GenericToolExec", **gen)
     assert (g1["cached"], g2["cached"]) == (False, True) and g2["stdout"] == b"done\n"
     assert (tmp_path / "out.txt").read_text() == "ABC\n" and (tmp_path / "log.txt").read_text() == "run\n"
-    assert ask(zc, "GenericToolExec", **{**gen, "depfile": "x.d"})["t"] == "Error"
+    assert ask(zc, "GenericToolExec", **{**gen, "cache_policy": "sometimes"})["t"] == "Error"
+    # the exec family's keys: a changed input misses; read_only never stores, write_only never reads
+    write(tmp_path / "in.txt", "xyz\n")
+    g3 = ask(zc, "GenericToolExec", **{**gen, "cache_policy": "read_only"})
+    g4 = ask(zc, "GenericToolExec", **{**gen, "cache_policy": "read_only"})
+    assert (g3["cached"], g4["cached"]) == (False, False) and (tmp_path / "out.txt").read_text() == "XYZ\n"
+    g5 = ask(zc, "GenericToolExec", **{**gen, "cache_policy": "write_only"})
+    g6 = ask(zc, "GenericToolExec", **gen)
+    assert (g5["cached"], g6["cached"]) == (False, True) and (tmp_path / "log.txt").read_text() == "run\n" * 4
+    # a depfile the tool writes lists what else it read
+    dep_tool = write(tmp_path / "dep.sh", '#!/bin/sh\ncat in.txt extra.txt > out2.txt\necho "out2.txt: extra.txt" > out2.d\n')
+    dep_tool.chmod(0o755)
+    write(tmp_path / "extra.txt", "one\n")
+    dep = {**gen, "tool": str(dep_tool), "output_files": ["out2.txt"], "depfile": "out2.d"}
+    settle()  # as a build does after an edit: the run after the tick of the last write
+    assert [ask(zc, "GenericToolExec", **dep)["cached"] for _ in range(2)] == [False, True]
+    write(tmp_path / "extra.txt", "two\n")
+    settle()
+    assert ask(zc, "GenericToolExec", **dep)["cached"] is False
+    assert (tmp_path / "out2.txt").read_text() == "xyz\ntwo\n"
     # ReleaseWorktreeHandles
     s2 = ask(zc, "SessionStart", client_pid=1, working_dir=str(tmp_path / "wt"), log_file=None, track_stats=False,
              journal_path=None, profile=False, private_daemon=None)["session_id"]

@@ -522,10 +522,12 @@ class Daemon:
         return self._reply("RustArtifactList", artifacts=listing if isinstance(listing, list) else [])
 
     def _generic_exec(self, fields: dict[str, Any]) -> bytes:
-        from zccache.core.generic import GenericError, generic_exec
+        """The original protocol's any-tool request, served by the exec family (the
+        same keys, manifests and statistics as `zccache exec`)."""
+        from zccache.core.generic_request import GenericError, serve_generic
 
         try:
-            result = generic_exec(self.store, self.engine.hashes, fields)
+            result = serve_generic(self.engine, self.store, self.env, fields, self.pm)
         except GenericError as exc:
             return self._reply("Error", message=str(exc))
         return self._reply("GenericToolExecResult", **result)

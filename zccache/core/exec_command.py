@@ -49,8 +49,9 @@ class ExecSpec:
 
 
 class ExecFamily:
-    """Any tool, through `zccache exec`: its inputs, outputs and streams are what the
-    caller declares (or a depfile or an include scan finds)."""
+    """Any tool, through `zccache exec` and the daemon's GenericToolExec: its inputs,
+    outputs and streams are what the caller declares (or a depfile or an include
+    scan finds)."""
 
     name = NAME
     action = "exec"
@@ -181,25 +182,43 @@ def _cmd_exec(ns: argparse.Namespace) -> int:
     inputs = list(dict.fromkeys(inputs))
     outputs = list(dict.fromkeys(ns.output))
     streams = {s for s, on in (("stdout", ns.output_stdout), ("stderr", ns.output_stderr)) if on} or {"stdout", "stderr"}
-    spec = ExecSpec(depfile=ns.depfile, include_scan=ns.include_scan, quote_dirs=ns.quote_dirs,
-                    bracket_dirs=ns.bracket_dirs, system_dirs=ns.system_dirs,
-                    scanned=[p for p in inputs if os.path.isfile(os.path.join(cwd, p))])
-    if ns.depfile is not None:
-        outputs = [o for o in outputs if o != ns.depfile]
-        outputs.append(ns.depfile)  # restored with the rest: a build system reads it after the run
-    inv = Invocation(
+    inv = exec_invocation(tool, command[1:], cwd, env, inputs=inputs, patterns=ns.input, outputs=outputs,
+                          streams=streams, input_env=ns.input_env, depfile=ns.depfile,
+                          include_scan=ns.include_scan, quote_dirs=ns.quote_dirs, bracket_dirs=ns.bracket_dirs,
+                          system_dirs=ns.system_dirs, cwd_in_key=ns.cwd_in_key)
+    return _run(inv, ns.no_cache)
+
+
+def exec_invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], *, inputs: list[str],
+                    patterns: list[str], outputs: list[str], streams: set[str], input_env: list[str],
+                    depfile: str | None = None, include_scan: bool = False, quote_dirs: list[str] = (),
+                    bracket_dirs: list[str] = (), system_dirs: list[str] = (), cwd_in_key: bool = False,
+                    key_args: list[str] | None = None, extra: bytes = b"") -> Invocation:
+    """The Invocation of a declared tool run, for `zccache exec` and the daemon's
+    GenericToolExec alike. key_args: the arguments as they enter the key (the
+    arguments themselves unless a caller filters some out); extra: bytes the caller
+    says the result depends on."""
+    quote_dirs, bracket_dirs, system_dirs = list(quote_dirs), list(bracket_dirs), list(system_dirs)
+    spec = ExecSpec(depfile=depfile, include_scan=include_scan, quote_dirs=quote_dirs, bracket_dirs=bracket_dirs,
+                    system_dirs=system_dirs, scanned=[p for p in inputs if os.path.isfile(os.path.join(cwd, p))])
+    outputs = list(outputs)
+    if depfile is not None:
+        outputs = [o for o in outputs if o != depfile]
+        outputs.append(depfile)  # restored with the rest: a build system reads it after the run
+    return Invocation(
         family=FAMILY,
         tool=tool,
-        args=command[1:],
+        args=list(args),
         cwd=cwd,
         env=env,
         # the patterns as given and what they matched: a file matching later is another key
-        key_args=[*command[1:], "\0inputs", *ns.input, "\0outputs", *outputs, "\0streams", *sorted(streams),
-                  "\0scan", repr((ns.include_scan, ns.quote_dirs, ns.bracket_dirs, ns.system_dirs))],
+        key_args=[*(args if key_args is None else key_args), "\0inputs", *patterns, "\0outputs", *outputs,
+                  "\0streams", *sorted(streams), "\0scan", repr((include_scan, quote_dirs, bracket_dirs, system_dirs)),
+                  *(["\0extra", extra.hex()] if extra else [])],
         sources=spec.scanned,  # by content; their directories are where a quoted #include looks first
         outputs={f"out{i}": path for i, path in enumerate(outputs)},
-        key_env={name: env.get(name, "\0unset") for name in ns.input_env},
-        hash_cwd=ns.cwd_in_key or ns.depfile is not None,  # a depfile may name the directory
+        key_env={name: env.get(name, "\0unset") for name in input_env},
+        hash_cwd=cwd_in_key or depfile is not None,  # a depfile may name the directory
         can_preprocess=False,
         time_macros_ok=True,
         text_inputs=False,
@@ -208,7 +227,6 @@ def _cmd_exec(ns: argparse.Namespace) -> int:
         streams=frozenset(streams),
         details=spec,
     )
-    return _run(inv, ns.no_cache)
 
 
 def _run(inv: Invocation, no_cache: bool) -> int:

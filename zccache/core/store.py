@@ -1,35 +1,37 @@
-"""The local store: a diskcache index of manifests, results and memos.
+"""The store: levels composed in order, each value checked whatever level it came from.
+
+Memory (a long-lived user's: the daemon), then the local diskcache
+(local_level.py), then the remote levels a plugin names (core/tiers/). A read asks
+them in that order and a hit at a later level fills the local one; a write goes to
+the local level at once and to each later level that takes the key. Counters live
+apart (counters.py).
 
 Every value is framed as MAGIC + blake3(payload) + payload and the digest is
 checked on every read: a truncated or corrupted entry (a torn disk write, a stray
-editor, a bad sector) is deleted and reported as absent, never handed back. Values
-above diskcache's file threshold are separate files that diskcache writes under a
-fresh name before committing the row, so a crash leaves no half-written entry.
-Counters live in a second, never-evicted diskcache beside the first, so that
-size-driven eviction can drop results but not statistics.
+editor, a bad sector, a remote's garbage) is deleted and reported as absent, never
+handed back.
 
-A long-lived user (the daemon) may keep a memory tier. Result values are named by
-a digest of everything that made them, so a copy checked once stays right for as
-long as it is held, and get() serves them from memory. Manifests change (another
-process may add an entry), so get() always reads them from disk; the copy held in
-memory is only handed out by recall(), to a caller that checks what it is given
-against the files and reads the disk when the copy does not serve.
+Result values are named by a digest of everything that made them, so a copy checked
+once stays right for as long as it is held, and get() serves them from memory.
+Manifests change (another process may add an entry), so get() always reads them
+from disk; the copy held in memory is only handed out by recall(), to a caller that
+checks what it is given against the files and reads the disk when it does not serve.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import threading
 from collections import OrderedDict
 from typing import Any
 
-import diskcache
 import msgpack
 from blake3 import blake3
 
-from zccache.core.safe_disk import disk_class, make_cache_dirs, share_db_files
-from zccache.core.tiers import SHARED_PREFIXES
+from zccache.core.counters import Counters
+from zccache.core.levels import Level
+from zccache.core.local_level import LocalLevel, StoreError
+
+__all__ = ["Store", "StoreError"]
 
 MAGIC = b"ZC1\0"
 _HEADER = len(MAGIC) + 32
@@ -45,10 +47,6 @@ MANIFEST_WEIGHT = 8
 def _held_size(key: str, raw: bytes) -> int:
     """What a value costs the memory tier: its stored size, weighted by kind."""
     return len(raw) * (MANIFEST_WEIGHT if key.startswith(RECALLED_PREFIXES) else 1)
-
-
-class StoreError(Exception):
-    """The cache directory cannot be used; the message is one line for the user."""
 
 
 def _frame(payload: bytes) -> bytes:
@@ -115,36 +113,24 @@ class _Memory:
 
 
 class Store:
-    """The cache directory: results, manifests and memos in a size-limited diskcache
-    (least recently used out first), counters in a second one that is never evicted.
-    Every value is framed with its checksum; one that fails it is dropped and counted,
-    never handed out. A long-lived user may give it a memory level; remote levels are
-    attached from core/tiers/ (RemoteTiers) and asked on a local miss."""
+    """The cache directory's levels, composed: a read goes memory, local, then each
+    later level; a write goes local (and memory, for manifests), then later levels.
+    Every value is framed with its checksum; one that fails it is dropped and
+    counted, never handed out."""
 
     def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0, umask: int | None = None) -> None:
         """umask: the cache directory's own (ZCCACHE_UMASK, as ccache's umask setting),
         for a directory a group shares; None keeps it the user's alone."""
         self.directory = directory
         self._memory = _Memory(memory_bytes) if memory_bytes > 0 else None
-        try:
-            disk = disk_class(umask)
-            make_cache_dirs(directory, umask)
-            self._cache = diskcache.Cache(
-                os.path.join(directory, "store"),
-                size_limit=size_limit,
-                eviction_policy="least-recently-used",
-                timeout=60,
-                disk=disk,
-            )
-            self._stats = diskcache.Cache(
-                os.path.join(directory, "stats"), eviction_policy="none", timeout=60, disk=disk
-            )
-            for sub in ("store", "stats"):
-                share_db_files(os.path.join(directory, sub), umask)
-        except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
-            raise StoreError(f"cannot open cache at {directory}: {_one_line(exc)}") from None
+        self.local = LocalLevel(directory, size_limit, umask)
+        self.counters_level = Counters(directory, umask)
+        self.later: list[Level] = []  # remote levels (core/tiers/), in order
         self.corrupt_dropped = 0
-        self.remote = None  # tiers.RemoteTiers, when tiers past this one are configured
+
+    def add_levels(self, levels: list[Level]) -> None:
+        """Levels after the local one; each takes only the keys its accepts() allows."""
+        self.later.extend(levels)
 
     # -- framed values ---------------------------------------------------------------
 
@@ -155,24 +141,12 @@ class Store:
             value = memory.get(key)
             if value is not None:
                 return value
-        try:
-            raw = self._cache.get(key, default=None, retry=True)
-        except sqlite3.Error:
-            self._reconnect()
-            raise
-        except Exception:
-            raw = b"corrupt"  # a value file that vanished, cannot be read or is refused
+        raw = self.local.get(key)
         if raw is None:
-            raw = self._from_remote(key)
+            raw = self._from_later(key)
             if raw is None:
                 return None
-        payload = _unframe(raw)
-        value = None
-        if payload is not None:
-            try:
-                value = msgpack.unpackb(payload, raw=False)
-            except Exception:
-                value = None
+        value = _decode(raw)
         if value is None:
             self.corrupt_dropped += 1
             self.delete(key)
@@ -188,75 +162,54 @@ class Store:
     def refresh_recency(self) -> None:
         """Tell the disk's LRU clock about values served from memory since the last
         call, so that size eviction does not drop the ones in use. Off the hot path."""
-        if self._memory is None:
-            return
-        for key in self._memory.take_touched():
-            try:
-                # A read is what moves diskcache's LRU clock; read=True hands back a
-                # file handle instead of the bytes of a large value.
-                handle = self._cache.get(key, default=None, read=True, retry=True)
-            except Exception:
-                continue
-            if hasattr(handle, "close"):
-                handle.close()
+        if self._memory is not None:
+            self.local.touch(self._memory.take_touched())
 
     def set(self, key: str, value: Any) -> None:
         raw = _frame(msgpack.packb(value, use_bin_type=True))
-        try:
-            self._cache.set(key, raw, retry=True)
-        except sqlite3.Error:
-            self._reconnect()
-            raise
+        self.local.put(key, raw)
         if self._memory is not None and key.startswith(RECALLED_PREFIXES):
             self._memory.put(key, value, _held_size(key, raw))
-        if self.remote is not None and key.startswith(SHARED_PREFIXES):
-            self.remote.put(key, raw)
+        for level in self.later:
+            if _accepts(level, key):
+                try:
+                    level.put(key, raw)
+                except Exception:
+                    pass  # a level counts its own failures; the build goes on
 
-    def _from_remote(self, key: str) -> bytes | None:
-        """A remote tier's copy (its seal checked), kept locally when its frame is sound."""
-        if self.remote is None or not key.startswith(SHARED_PREFIXES):
-            return None
-        raw = self.remote.get(key)
-        if raw is None or _unframe(raw) is None:
-            return None
-        try:
-            self._cache.set(key, raw, retry=True)
-        except Exception:
-            pass  # served anyway; the local store fills next time
-        return raw
+    def _from_later(self, key: str) -> bytes | None:
+        """A later level's copy whose frame is sound, kept locally."""
+        for level in self.later:
+            if not _accepts(level, key):
+                continue
+            try:
+                raw = level.get(key)
+            except Exception:
+                continue
+            if raw is None or _unframe(raw) is None:
+                continue
+            try:
+                self.local.put(key, raw)
+            except Exception:
+                pass  # served anyway; the local level fills next time
+            return raw
+        return None
 
     def delete(self, key: str) -> None:
         if self._memory is not None:
             self._memory.drop(key)
-        try:
-            self._cache.delete(key, retry=True)
-        except Exception:
-            pass
+        self.local.delete(key)
 
     # -- counters ----------------------------------------------------------------------
 
     def incr(self, name: str, amount: int = 1) -> None:
-        try:
-            self._stats.incr(name, amount, default=0, retry=True)
-        except sqlite3.Error:
-            self._reconnect()
-            raise
-
-    def _reconnect(self) -> None:
-        """A connection that met a read-only (or replaced) database file stays
-        read-only after the file system is writable again: this thread's next call
-        opens a fresh one, so a long-lived daemon recovers with the disk."""
-        for cache in (self._cache, self._stats):
-            try:
-                cache.close()
-            except Exception:
-                pass
+        self.counters_level.incr(name, amount)
 
     def counters(self) -> dict[str, int]:
-        return {str(k): int(self._stats.get(k, 0)) for k in self._stats.iterkeys()}
+        return self.counters_level.all()
 
     def zero(self) -> None:
-        self._stats.clear(retry=True)
+        self.counters_level.zero()
 
     # -- maintenance ---------------------------------------------------------------------
 
@@ -268,27 +221,20 @@ class Store:
 
         checked = 0
         bad: list[str] = []
-        for key in list(self._cache.iterkeys()):
+        for key in self.local.keys():
             checked += 1
-            try:
-                raw = self._cache.get(key, default=None, retry=True)
-            except Exception:
-                raw = b"unreadable"
+            raw = self.local.get(key)
             if raw is None:
                 continue  # evicted meanwhile
-            payload = _unframe(raw)
-            try:
-                value = msgpack.unpackb(payload, raw=False) if payload is not None else None
-            except Exception:
-                value = None
-            if value is None or not _well_formed(str(key), value):
-                bad.append(str(key))
+            value = _decode(raw)
+            if value is None or not _well_formed(key, value):
+                bad.append(key)
                 if repair:
-                    self.delete(str(key))
+                    self.delete(key)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                self._cache.check(fix=repair, retry=True)
+                self.local.check_index(repair)
             except Exception as exc:
                 return checked, bad, [f"index check failed: {_one_line(exc)}"]
         return checked, bad, [str(w.message).splitlines()[0] for w in caught]
@@ -296,21 +242,36 @@ class Store:
     def clear(self) -> int:
         if self._memory is not None:
             self._memory.drop()
-        return int(self._cache.clear(retry=True))
+        return self.local.clear()
 
     def volume(self) -> int:
-        return int(self._cache.volume())
+        return self.local.volume()
 
     def entries(self) -> int:
-        return len(self._cache)
+        return self.local.entries()
 
     @property
     def size_limit(self) -> int:
-        return int(self._cache.size_limit)
+        return self.local.size_limit
 
     def close(self) -> None:
-        self._cache.close()
-        self._stats.close()
+        self.local.close()
+        self.counters_level.close()
+
+
+def _accepts(level: Level, key: str) -> bool:
+    accepts = getattr(level, "accepts", None)
+    return accepts(key) if accepts is not None else True
+
+
+def _decode(raw: bytes) -> Any | None:
+    payload = _unframe(raw)
+    if payload is None:
+        return None
+    try:
+        return msgpack.unpackb(payload, raw=False)
+    except Exception:
+        return None
 
 
 def _well_formed(key: str, value: Any) -> bool:

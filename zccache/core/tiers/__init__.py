@@ -1,11 +1,12 @@
-"""Storage tiers past the local store: the contract, and how they compose.
+"""Remote levels: a tier's contract, and what makes one a level of the store.
 
-The local diskcache store (core/store.py) is always the first tier. Tiers after it
-come from the ``zccache_storage_tiers`` hook (the built-in one reads
-``ZCCACHE_REMOTE``; a plugin may add its own). A read asks the local store first,
-then each remote tier in order, and a remote hit fills the local store. A write goes
-to the local store at once and to the remote tiers from a background thread, so a
-slow remote never slows a build. Only results (``r:``) and manifests (``m:``) travel:
+Tiers come from the ``zccache_storage_tiers`` hook (the built-in one reads
+``ZCCACHE_REMOTE``; a plugin may add its own) and are raw key/value services. Each
+becomes a level after the local one (core/store.py composes them, core/levels.py
+says what a level is): ``RemoteLevel`` seals values to their key and keeps a
+breaker and the remote counters, ``Background`` makes its writes happen in a thread
+of their own, so a slow remote never slows a build, and ``levels.ReadOnly`` makes a
+consumer's level one that is never written (``ZCCACHE_REMOTE_READONLY``). Only results (``r:``) and manifests (``m:``) travel:
 their keys are digests of what made them, and a manifest's entries are checked
 against the files of the machine at hand before any is used; tool memos and counters
 describe one machine and stay on it.
@@ -73,10 +74,11 @@ def _digest(key: str, raw: bytes, secret: bytes | None) -> bytes:
 
 
 def attach(store, pm, config, warn, count=None) -> None:
-    """Gives store the remote tiers the plugins name for config (none: nothing).
+    """Gives store the remote levels the plugins name for config (none: nothing).
     count(name, amount) adds to a counter (a daemon buffers them: a SQLite write per
     counter per remote read cost more than the read)."""
     from zccache.core.config import ConfigError
+    from zccache.core.levels import ReadOnly
 
     try:
         tiers = [t for answer in pm.hook.zccache_storage_tiers(config=config) for t in (answer or [])]
@@ -96,60 +98,121 @@ def attach(store, pm, config, warn, count=None) -> None:
             pass
 
     secret = config.remote_secret.encode() if config.remote_secret else None
-    store.remote = RemoteTiers(tiers, secret, config.remote_readonly, counted, warn)
+    warned = _Once(warn)
+    levels = []
+    for tier in tiers:
+        level = Background(RemoteLevel(tier, secret, counted, warned), counted)
+        levels.append(ReadOnly(level) if config.remote_readonly else level)
+    store.add_levels(levels)
 
 
-class RemoteTiers:
-    """The remote tiers of one store: reads in the caller's thread (bounded by the
-    tier's own timeout), writes in a background thread, a breaker per tier."""
+class _Once:
+    """The first remote failure is said, in one line; the rest are counted."""
 
-    def __init__(self, tiers: list[Tier], secret: bytes | None, readonly: bool, count, warn) -> None:
-        self.tiers = tiers
-        self.secret = secret
-        self.readonly = readonly
-        self._count = count  # (counter name, amount): the store's counters
+    def __init__(self, warn) -> None:
         self._warn = warn
-        self._warned = False
-        self._failures = {t.name: 0 for t in tiers}
-        self._open_until = {t.name: 0.0 for t in tiers}
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(_QUEUE)
-        self._writer: threading.Thread | None = None
+        self.said = False
 
-    # -- reads -------------------------------------------------------------------------
+    def __call__(self, text: str) -> None:
+        if not self.said:
+            self.said = True
+            self._warn(text)
+
+
+class RemoteLevel:
+    """One tier as a level: values sealed to their key, a breaker, the remote
+    counters. Only results and manifests travel (accepts)."""
+
+    def __init__(self, tier: Tier, secret: bytes | None, count, warn) -> None:
+        self.tier = tier
+        self.name = tier.name
+        self.secret = secret
+        self._count = count  # (counter name, amount)
+        self._warn = warn
+        self._failures = 0
+        self._open_until = 0.0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def accepts(key: str) -> bool:
+        return key.startswith(SHARED_PREFIXES)
 
     def get(self, key: str) -> bytes | None:
-        for tier in self.tiers:
-            if not self._closed(tier):
-                self._count("remote.skipped", 1)
-                continue
-            started = time.monotonic()
-            try:
-                data = tier.get(key)
-            except Exception as exc:
-                self._failed(tier, exc)
-                continue
-            self._succeeded(tier)
-            self._count("remote.ms", int((time.monotonic() - started) * 1000))
-            self._count("remote.requests", 1)
-            if data is None:
-                self._count("remote.misses", 1)
-                continue
-            raw = unseal(key, bytes(data), self.secret)
-            if raw is None:
-                self._count("remote.rejected", 1)
-                continue
-            self._count("remote.hits", 1)
-            if key.startswith("r:"):
-                self._count("remote.result_hits", 1)
-            return raw
-        return None
-
-    # -- writes ------------------------------------------------------------------------
+        if not self._closed():
+            self._count("remote.skipped", 1)
+            return None
+        started = time.monotonic()
+        try:
+            data = self.tier.get(key)
+        except Exception as exc:
+            self._failed(exc)
+            return None
+        self._failures = 0
+        self._count("remote.ms", int((time.monotonic() - started) * 1000))
+        self._count("remote.requests", 1)
+        if data is None:
+            self._count("remote.misses", 1)
+            return None
+        raw = unseal(key, bytes(data), self.secret)
+        if raw is None:
+            self._count("remote.rejected", 1)
+            return None
+        self._count("remote.hits", 1)
+        if key.startswith("r:"):
+            self._count("remote.result_hits", 1)
+        return raw
 
     def put(self, key: str, raw: bytes) -> None:
-        if self.readonly:
+        if not self._closed():
+            self._count("remote.writes_skipped", 1)
             return
+        try:
+            self.tier.put(key, seal(key, raw, self.secret))
+        except Exception as exc:
+            self._failed(exc)
+            self._count("remote.write_errors", 1)
+            return
+        self._failures = 0
+        self._count("remote.writes", 1)
+
+    # -- the breaker -------------------------------------------------------------------
+
+    def _closed(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    def _failed(self, exc: Exception) -> None:
+        self._count("remote.errors", 1)
+        with self._lock:
+            self._failures += 1
+            opened = self._failures >= FAILURES_TO_OPEN
+            if opened:
+                self._open_until = time.monotonic() + OPEN_SECONDS
+                self._failures = 0
+        text = str(exc).strip().splitlines()
+        self._warn(f"remote cache {self.name} failed ({text[0] if text else type(exc).__name__}); "
+                   "going on with the local cache")
+        if opened:
+            self._count("remote.breaker_opened", 1)
+
+
+class Background:
+    """A level whose writes go through a queue to a thread of their own (flushed for
+    up to FLUSH_AT_EXIT seconds when the process exits); reads stay in the caller's
+    thread, bounded by the tier's own timeout."""
+
+    def __init__(self, level: RemoteLevel, count) -> None:
+        self._level = level
+        self.name = level.name
+        self.accepts = level.accepts
+        self._count = count
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue(_QUEUE)
+        self._writer: threading.Thread | None = None
+
+    def get(self, key: str) -> bytes | None:
+        return self._level.get(key)
+
+    def put(self, key: str, raw: bytes) -> None:
         self._start_writer()
         try:
             self._queue.put_nowait((key, raw))
@@ -157,8 +220,7 @@ class RemoteTiers:
             self._count("remote.writes_dropped", 1)
 
     def flush(self, seconds: float) -> None:
-        """Waits (at most seconds) for the background writes: a short-lived process
-        calls it before it exits, so that its results reach the remote."""
+        """Waits (at most seconds) for the writes queued so far."""
         deadline = time.monotonic() + seconds
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -174,43 +236,6 @@ class RemoteTiers:
         while True:
             key, raw = self._queue.get()
             try:
-                sealed = seal(key, raw, self.secret)
-                for tier in self.tiers:
-                    if not self._closed(tier):
-                        self._count("remote.writes_skipped", 1)
-                        continue
-                    try:
-                        tier.put(key, sealed)
-                    except Exception as exc:
-                        self._failed(tier, exc)
-                        self._count("remote.write_errors", 1)
-                        continue
-                    self._succeeded(tier)
-                    self._count("remote.writes", 1)
+                self._level.put(key, raw)
             finally:
                 self._queue.task_done()
-
-    # -- the breaker -------------------------------------------------------------------
-
-    def _closed(self, tier: Tier) -> bool:
-        return time.monotonic() >= self._open_until[tier.name]
-
-    def _succeeded(self, tier: Tier) -> None:
-        self._failures[tier.name] = 0
-
-    def _failed(self, tier: Tier, exc: Exception) -> None:
-        self._count("remote.errors", 1)
-        with self._lock:
-            self._failures[tier.name] += 1
-            opened = self._failures[tier.name] >= FAILURES_TO_OPEN
-            if opened:
-                self._open_until[tier.name] = time.monotonic() + OPEN_SECONDS
-                self._failures[tier.name] = 0
-            first = not self._warned
-            self._warned = True
-        if first:
-            text = str(exc).strip().splitlines()
-            self._warn(f"remote cache {tier.name} failed ({text[0] if text else type(exc).__name__}); "
-                       "going on with the local cache")
-        if opened:
-            self._count("remote.breaker_opened", 1)

@@ -1,0 +1,107 @@
+"""The local level: one diskcache of framed values in the cache directory.
+
+Values above diskcache's file threshold are separate files that diskcache writes
+under a fresh name before committing the row, so a crash leaves no half-written
+entry; the index is SQLite, size-limited, least recently used out first. This level
+stores and hands back raw framed bytes; it knows nothing of memory, of remote
+levels or of counters (core/store.py composes them).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import diskcache
+
+from zccache.core.safe_disk import disk_class, make_cache_dirs, share_db_files
+
+
+class StoreError(Exception):
+    """The cache directory cannot be used; the message is one line for the user."""
+
+
+class LocalLevel:
+    """Raw values under keys in <cache dir>/store."""
+
+    name = "local"
+
+    def __init__(self, directory: str, size_limit: int, umask: int | None = None) -> None:
+        try:
+            make_cache_dirs(directory, umask)
+            self._cache = diskcache.Cache(os.path.join(directory, "store"), size_limit=size_limit,
+                                          eviction_policy="least-recently-used", timeout=60, disk=disk_class(umask))
+            share_db_files(os.path.join(directory, "store"), umask)
+        except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
+            raise StoreError(f"cannot open cache at {directory}: {one_line(exc)}") from None
+
+    def get(self, key: str) -> bytes | None:
+        """The raw value; b"corrupt" for one that is there but cannot be read (a value
+        file that vanished, cannot be read or is refused): the caller drops it."""
+        try:
+            return self._cache.get(key, default=None, retry=True)
+        except sqlite3.Error:
+            self.reconnect()
+            raise
+        except Exception:
+            return b"corrupt"
+
+    def put(self, key: str, raw: bytes) -> None:
+        try:
+            self._cache.set(key, raw, retry=True)
+        except sqlite3.Error:
+            self.reconnect()
+            raise
+
+    def delete(self, key: str) -> None:
+        try:
+            self._cache.delete(key, retry=True)
+        except Exception:
+            pass
+
+    def touch(self, keys: list[str]) -> None:
+        """A read is what moves diskcache's LRU clock; read=True hands back a file
+        handle instead of the bytes of a large value."""
+        for key in keys:
+            try:
+                handle = self._cache.get(key, default=None, read=True, retry=True)
+            except Exception:
+                continue
+            if hasattr(handle, "close"):
+                handle.close()
+
+    def keys(self) -> list[str]:
+        return [str(k) for k in self._cache.iterkeys()]
+
+    def check_index(self, repair: bool) -> None:
+        self._cache.check(fix=repair, retry=True)
+
+    def clear(self) -> int:
+        return int(self._cache.clear(retry=True))
+
+    def volume(self) -> int:
+        return int(self._cache.volume())
+
+    def entries(self) -> int:
+        return len(self._cache)
+
+    @property
+    def size_limit(self) -> int:
+        return int(self._cache.size_limit)
+
+    def reconnect(self) -> None:
+        """A connection that met a read-only (or replaced) database file stays
+        read-only after the file system is writable again: this thread's next call
+        opens a fresh one, so a long-lived daemon recovers with the disk."""
+        try:
+            self._cache.close()
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        self._cache.close()
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
