@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import zccache_wire
 from zccache.core import protocol
 from zccache.core.invocation import Batch, Invocation, Passthrough
-from zccache.core.toolchains import archiver, gcc, linker, rustc
+from zccache.core.toolchains import archiver, cmdline, gcc, linker, rustc
 
 BUDGET = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -106,7 +106,7 @@ def test_archive_and_rustc_parsers_answer_every_command_line(workdir, args):
 @BUDGET
 @given(st.text(max_size=300))
 def test_depfile_parser_answers_any_text(text):
-    deps = gcc.parse_depfile(text)
+    deps = cmdline.parse_depfile(text)
     assert all(isinstance(d, str) and d for d in deps)
 
 
@@ -116,7 +116,7 @@ def test_response_files_expand_any_text(tmp_path_factory, text):
     d = tmp_path_factory.mktemp("rsp")
     (d / "r").write_text(text, errors="surrogateescape")
     (d / "loop").write_text("@loop\n")
-    out = gcc.expand_response_files(["@r", "@loop", "@missing"], str(d))
+    out = cmdline.expand_response_files(["@r", "@loop", "@missing"], str(d))
     assert all(isinstance(a, str) for a in out)
 
 

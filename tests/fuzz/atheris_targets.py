@@ -17,7 +17,7 @@ with atheris.instrument_imports():
     import zccache_wire
     from zccache.core import protocol
     from zccache.core.invocation import Batch, Invocation, Passthrough
-    from zccache.core.toolchains import archiver, gcc, linker, rustc
+    from zccache.core.toolchains import archiver, cmdline, gcc, linker, rustc
 
 WORKDIR = tempfile.mkdtemp(prefix="zc-atheris-")
 ENV = {"PATH": os.environ.get("PATH", "")}
@@ -51,12 +51,12 @@ def argv(data: bytes) -> None:
 
 def text(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
-    for dep in gcc.parse_depfile(fdp.ConsumeUnicodeNoSurrogates(400)):
+    for dep in cmdline.parse_depfile(fdp.ConsumeUnicodeNoSurrogates(400)):
         if not isinstance(dep, str) or not dep:
             raise AssertionError("a depfile entry that is not a path")
     with open(os.path.join(WORKDIR, "r"), "wb") as f:
         f.write(fdp.ConsumeBytes(300))
-    gcc.expand_response_files(["@r", "@missing"], WORKDIR)
+    cmdline.expand_response_files(["@r", "@missing"], WORKDIR)
 
 
 TARGETS = {"wire": wire, "argv": argv, "text": text}

@@ -11,13 +11,9 @@ import pytest
 import zccache_wire as wire
 from zccache.core.invocation import Passthrough
 from zccache.core.manifest import INCBIN, PRAGMA_DEPENDENCY, reads_by_name
-from zccache.core.toolchains.gcc import (
-    _env_depfile,
-    assembler_inputs,
-    parse_args,
-    parse_depfile,
-    split_response,
-)
+from zccache.core.toolchains.cmdline import parse_depfile, split_response
+from zccache.core.toolchains.gcc import _env_depfile, assembler_inputs, parse_args
+from zccache.core.toolchains.gcc_options import OPTIONS, is_longer_option
 
 
 @pytest.mark.parametrize("args,reason", [
@@ -121,3 +117,14 @@ def test_the_codec_round_trips():
     assert wire.unpack(wire.pack(sample)) == sample
     with pytest.raises(wire.WireError):
         wire.unpack(wire.pack(sample)[:-1])
+
+
+def test_each_option_once_and_the_sets_follow_from_the_table():
+    from zccache.core.toolchains import gcc_options as o
+
+    assert "-B" in o.TAKES_VALUE and "-B" in o.ATTACHED and "-B" in o.SEARCH_PREFIXES
+    assert o.OPTIONS["-B"].value == "either"
+    assert "-MJ" in o.TAKES_VALUE and "-MJ" in o.PASSTHROUGH_PREFIXES
+    assert is_longer_option("-Ttext-segment=0x1000") and not is_longer_option("-Tlink.ld")
+    assert parse_args(["-c", "a.c", "-Tlink.ld"]).sources == [(1, "a.c", "c")]
+    assert all(name.startswith("-") for name in OPTIONS)

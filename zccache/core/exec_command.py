@@ -65,7 +65,7 @@ class ExecFamily:
         if rc != 0:
             return RunResult(rc, out, err)
         if spec.depfile is not None:
-            from zccache.core.toolchains.gcc import parse_depfile
+            from zccache.core.toolchains.cmdline import parse_depfile
 
             try:
                 with open(os.path.join(inv.cwd, spec.depfile), "rb") as f:

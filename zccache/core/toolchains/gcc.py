@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,72 +20,42 @@ from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool
+from zccache.core.toolchains.cmdline import expand_response_files, not_a_file, parse_depfile
 from zccache.core.toolchains.compiler_probe import known_kind, native_flags, probe
+from zccache.core.toolchains.gcc_options import (
+    ATTACHED,
+    CACHEABLE_LANGS,
+    COMPILER_NAME,
+    KEY_FILE_OPTIONS,
+    KINDS,
+    LANG_OF_EXT,
+    MAP_OPTIONS,
+    PASSTHROUGH_EXACT,
+    PASSTHROUGH_PREFIXES,
+    PATH_OPTIONS,
+    PROFILE_GENERATE,
+    PROFILE_USE,
+    SEARCH_PREFIXES,
+    TAKES_VALUE,
+    is_longer_option,
+    rewrite_basedir,
+)
 from zccache.core.toolchains.gcc_driver import driver_key
 from zccache.core.toolchains.gcc_inputs import PCH_SUFFIXES, profile_files, unlisted_inputs
 
 NAME = "gcc"
 _PCH_PRAGMA = re.compile(rb'^#pragma GCC pch_preprocess "([^"]+)"', re.M)
-_COMPILER = re.compile(r"^(?:.*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|emcc|em\+\+)(?:-\d+(?:\.\d+)*)?$")
-KINDS = ("gcc", "clang", "emscripten")  # what compiler_probe may call a compiler this family drives
 # Emscripten reads its settings from these variables (and EMCC_CFLAGS adds flags)
 _EMSCRIPTEN_ENV = ("EM_", "EMCC_", "EMSDK")
 
-# Options whose value is the next argument when not attached ("-I dir" / "-Idir").
-_TAKES_VALUE = {
-    "-o", "-I", "-D", "-U", "-include", "-imacros", "-isystem", "-iquote", "-idirafter",
-    "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-x",
-    "-MF", "-MT", "-MQ", "-Xpreprocessor", "-Xassembler", "-Xlinker", "-aux-info",
-    "--param", "-L", "-l", "-T", "-u", "-z", "-A", "-arch", "-target", "--sysroot",
-    "-e", "-specs", "-G", "-V", "-b", "-dumpbase", "-dumpdir", "-dumpbase-ext", "-B",
-    "-Xclang", "-MJ", "--serialize-diagnostics", "-include-pch", "-ftime-trace-file", "-wrapper", "--config",
-}
-# Single-letter options whose value may be attached.
-_ATTACHED = ("-I", "-D", "-U", "-o", "-L", "-l", "-x", "-MF", "-MT", "-MQ", "-B", "-A", "-u", "-z", "-T")
-_PATH_VALUED = {"-I", "-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-MF", "-o"}
-_LANG_OF_EXT = {
-    ".c": "c", ".cc": "c++", ".cp": "c++", ".cxx": "c++", ".cpp": "c++", ".CPP": "c++",
-    ".c++": "c++", ".C": "c++", ".m": "objective-c", ".mm": "objective-c++", ".M": "objective-c++",
-    ".S": "assembler-with-cpp", ".sx": "assembler-with-cpp",
-    ".s": "assembler", ".i": "cpp-output", ".ii": "c++-cpp-output", ".cu": "cuda",
-}
-_CACHEABLE_LANGS = {"c", "c++", "objective-c", "objective-c++", "assembler-with-cpp"}
-# Options that make the compiler write files we do not know how to name, read
-# files we do not hash, or otherwise put the result out of our reach.
-_PASSTHROUGH_PREFIXES = (
-    "-save-temps", "-fdump-", "-fplugin", "-ftime-trace", "-fmodules",
-    "-fmodule-", "-MJ", "-fcoverage-mapping", "--serialize-diagnostics", "-fopt-info", "-frepo", "-emit-pch",
-    "-fcreate-profile", "-fdebug-types-section-dir", "-fcs-profile-generate", "-fthinlto-index", "-ivfsoverlay",
-    "-fsave-optimization-record", "-foptimization-record-file", "-fdiagnostics-format=sarif-file",
-    "-fdiagnostics-add-output", "-fembed-offload-object", "-ftime-report", "-fmem-report", "--config",
-    "-fstats", "-wrapper",
-)
-# Options naming a file the compiler reads by that name (never in a depfile): the
-# file's content, or its absence, joins the key.
-_KEY_FILE_OPTIONS = ("-fsanitize-ignorelist=", "-fsanitize-blacklist=", "-fsanitize-system-ignorelist=",
-                     "-fprofile-list=", "-fprofile-remapping-file=", "-fsanitize-coverage-allowlist=",
-                     "-fsanitize-coverage-ignorelist=", "-fsanitize-coverage-whitelist=",
-                     "-fsanitize-coverage-blacklist=", "-fxray-attr-list=", "-fxray-always-instrument=",
-                     "-fxray-never-instrument=")
-# Profile feedback: the data files are hashed into the key (gcc_inputs.profile_files).
-_PROFILE_USE = ("-fprofile-use", "-fprofile-instr-use", "-fprofile-sample-use", "-fauto-profile",
-                "-fbranch-probabilities")
-# Instrumented objects embed the path their counters are written to.
-_PROFILE_GENERATE = ("-fprofile-generate", "-fprofile-instr-generate")
 # What -Xclang may pass to clang's front end in a compile we cache (CMake's clang PCH
 # rules use the first two); anything else is passed through.
 _XCLANG_OK = {"-include-pch", "-include", "-fno-pch-timestamp", "-fcolor-diagnostics", "-fno-color-diagnostics"}
-_PASSTHROUGH_EXACT = {"-E", "-M", "-MM", "-MG", "-###", "-v", "-Xpreprocessor", "-Xassembler",
-                      "-aux-info", "-fprofile-values", "-fprofile-update", "-pipe-output", "--help",
-                      "--version", "-dumpversion", "-dumpmachine", "-dumpspecs", "-fsyntax-only"}
 _NATIVE = ("-march=native", "-mcpu=native", "-mtune=native")
 # Environment the compiler reads; its value is part of the key.
 _KEY_ENV = ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
             "GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG", "LANG", "LC_ALL", "LC_CTYPE",
             "LC_MESSAGES", "LANGUAGE", "CCC_OVERRIDE_OPTIONS", "SDKROOT", "MACOSX_DEPLOYMENT_TARGET")
-# Arguments that change where the compiler searches for headers.
-_SEARCH_PREFIXES = ("-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix", "-isysroot",
-                    "--sysroot", "-nostdinc", "-m", "-target", "--target", "-stdlib", "--gcc-toolchain", "-B")
 # gcc's driver writes a second depfile when one of these names it ("file [target]"),
 # appending to it; the first one set wins, and a command line's own -MD/-MMD turns both off.
 _ENV_DEPFILE = ("DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES")
@@ -121,7 +90,7 @@ class Parsed:
     include_pchs: list[str] = field(default_factory=list)  # clang's -include-pch files
     profile_use: str | None = None  # feedback path given ('' for none); None: no profile use
     profile_dir: str | None = None  # -fprofile-dir=
-    read_files: list[str] = field(default_factory=list)  # files named by _KEY_FILE_OPTIONS
+    read_files: list[str] = field(default_factory=list)  # files named by KEY_FILE_OPTIONS
     specs: list[str] = field(default_factory=list)  # -specs= files, in order
     exec_prefixes: list[str] = field(default_factory=list)  # -B values
     driver_args: list[str] = field(default_factory=list)  # what moves the driver's search dirs: -B, -m, --sysroot
@@ -281,7 +250,7 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     is a compile we would cache: running an unknown tool with probe arguments is not
     done for commands that could never be served."""
     found = classify(argv, cwd, env)
-    if _COMPILER.match(os.path.basename(argv[0])):
+    if COMPILER_NAME.match(os.path.basename(argv[0])):
         return found
     if isinstance(found, Passthrough):
         return found if known_kind(argv[0]) in KINDS else None
@@ -336,7 +305,7 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
     _index, source, lang = p.sources[0]
     full_env, env = env, tool_env(env)
     found = probe(tool, env)
-    if lang not in _CACHEABLE_LANGS and not (lang == "assembler" and found.as_depfile):
+    if lang not in CACHEABLE_LANGS and not (lang == "assembler" and found.as_depfile):
         return Passthrough(f"unsupported language {lang}", tool)
     if found.kind != "gcc" and (p.specs or p.exec_prefixes):
         return Passthrough("unsupported option " + ("-specs" if p.specs else "-B") + f" ({found.kind or 'unknown'})",
@@ -345,14 +314,14 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
     output = p.output if p.output is not None else stem_source + (".o" if p.mode == "-c" else ".s")
     if output == "-":
         return Passthrough("output to stdout", tool)
-    if _not_a_file(cwd, output):
+    if not_a_file(cwd, output):
         return Passthrough("output is not a regular file", tool)
     stem = os.path.splitext(output)[0]
     outputs = {"object": output}
     dep_mode, user_depfile = ("own" if lang != "assembler" else "none"), None
     if p.md or p.mmd:
         user_depfile = p.depfile if p.depfile is not None else stem + ".d"
-        if _not_a_file(cwd, user_depfile):  # -MF /dev/null (autoconf): nothing to restore, nothing to read
+        if not_a_file(cwd, user_depfile):  # -MF /dev/null (autoconf): nothing to restore, nothing to read
             dep_mode = "scan"
         else:
             outputs["depfile"] = user_depfile
@@ -472,17 +441,6 @@ def assembler_inputs(cwd: str, listed: list[str], asm_dirs: list[str], known: se
     return list(dict.fromkeys(read)), list(dict.fromkeys(absent))
 
 
-def _not_a_file(cwd: str, path: str) -> bool:
-    """True for an existing path that is no regular file (/dev/null, a fifo): a
-    compile may write there, a restore must never replace it."""
-    try:
-        return not stat.S_ISREG(os.stat(os.path.join(cwd, path)).st_mode)
-    except OSError:
-        return False
-    except ValueError:  # a NUL in the name (only a daemon request can carry one): no file
-        return True
-
-
 def parse_args(args: list[str]) -> Parsed | Passthrough:
     sources: list[tuple[int, str, str]] = []
     output = depfile = None
@@ -508,16 +466,16 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
         a = args[i]
         value = None
         opt = a
-        if a in _TAKES_VALUE:
+        if a in TAKES_VALUE:
             if i + 1 >= len(args):
                 return Passthrough(f"missing value for {a}")
             value = args[i + 1]
         else:
-            for prefix in _ATTACHED:
-                if a.startswith(prefix) and len(a) > len(prefix) and not _is_longer_option(a):
+            for prefix in ATTACHED:
+                if a.startswith(prefix) and len(a) > len(prefix) and not is_longer_option(a):
                     opt, value = prefix, a[len(prefix):]
                     break
-        if opt in _PASSTHROUGH_EXACT or a in _PASSTHROUGH_EXACT or a.startswith(_PASSTHROUGH_PREFIXES):
+        if opt in PASSTHROUGH_EXACT or a in PASSTHROUGH_EXACT or a.startswith(PASSTHROUGH_PREFIXES):
             return Passthrough(_reason(opt))
         if a == "-Xclang":
             if xclang_arg is not None:
@@ -539,16 +497,16 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                 depfile = parts[1]
             elif any(part.startswith(("-M", "-d")) for part in parts):
                 return Passthrough("-Wp dependency output")
-        if a.startswith(_PROFILE_USE):
+        if a.startswith(PROFILE_USE):
             option, eq, path = a.partition("=")
-            if option not in _PROFILE_USE:
+            if option not in PROFILE_USE:
                 return Passthrough(_reason(a))
             profile_use = path if eq else (profile_use or "")
-        elif a.startswith(_PROFILE_GENERATE):
+        elif a.startswith(PROFILE_GENERATE):
             arcs = True
         elif a.startswith("-fprofile-dir="):
             profile_dir = a.partition("=")[2]
-        elif a.startswith(_KEY_FILE_OPTIONS):
+        elif a.startswith(KEY_FILE_OPTIONS):
             read_files.append(a.partition("=")[2])
         if a.startswith("-Wa,"):
             parts = a[4:].split(",")
@@ -572,7 +530,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
             driver_args.append("--sysroot=" + value)
         if a.startswith("-d") and opt == a and value is None:
             return Passthrough("-d debug dump")
-        if opt.startswith(_SEARCH_PREFIXES) and opt != "-x":
+        if opt.startswith(SEARCH_PREFIXES) and opt != "-x":
             search.extend([a, value] if value is not None and opt == a else [a])
         level = _DEBUG_LEVEL.match(a)
         if opt == "-o":
@@ -619,7 +577,7 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
         elif not a.startswith("-") or a == "":
             if value is None:
                 ext = os.path.splitext(a)[1]
-                src_lang = lang or _LANG_OF_EXT.get(ext)
+                src_lang = lang or LANG_OF_EXT.get(ext)
                 if src_lang is None:
                     others += 1
                 else:
@@ -644,13 +602,6 @@ def parse_args(args: list[str]) -> Parsed | Passthrough:
                   include_pchs=include_pchs, profile_use=profile_use, profile_dir=profile_dir,
                   read_files=read_files, specs=specs, exec_prefixes=exec_prefixes, driver_args=driver_args,
                   asm_dirs=asm_dirs, callgraph_info=callgraph)
-
-
-def _is_longer_option(arg: str) -> bool:
-    """True for options that merely start like an attached one (-include, -iquote ...)."""
-    return arg.startswith(("-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-iprefix", "-iwithprefix",
-                           "-isysroot", "-imultilib", "-Xlinker", "-Xclang", "-Xpreprocessor", "-Xassembler", "-MD",
-                           "-MMD", "-MP", "-MG", "-Ttext", "-Tdata", "-Tbss", "-dumpbase", "-dumpdir", "-undef"))
 
 
 def _reason(arg: str) -> str:
@@ -683,10 +634,6 @@ def _logical(path: str, path_map: list[tuple[str, str]]) -> str:
     return path
 
 
-_MAP_OPTIONS = ("-ffile-prefix-map=", "-fdebug-prefix-map=", "-fmacro-prefix-map=")
-_PATH_OPTIONS = ("-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-I")
-
-
 def _key_args(args: list[str], path_map: list[tuple[str, str]] | None = None) -> list[str]:
     """Arguments minus the names of the outputs (the object does not depend on
     them), with mapped path prefixes in their logical form."""
@@ -710,14 +657,14 @@ def _key_args(args: list[str], path_map: list[tuple[str, str]] | None = None) ->
         if a.startswith(("-Wp,-MD,", "-Wp,-MMD,")):
             a = a[: a.index(",", 4)]  # the depfile's name is an output's
         if path_map:
-            if a in _PATH_OPTIONS:
+            if a in PATH_OPTIONS:
                 value_of = a
-            elif a.startswith(_MAP_OPTIONS):
+            elif a.startswith(MAP_OPTIONS):
                 option, _, spec = a.partition("=")
                 old, _, new = spec.partition("=")
                 a = f"{option}={_logical(os.path.normpath(old), path_map)}={new}"
-            elif a.startswith(_PATH_OPTIONS):
-                option = next(o for o in _PATH_OPTIONS if a.startswith(o))
+            elif a.startswith(PATH_OPTIONS):
+                option = next(o for o in PATH_OPTIONS if a.startswith(o))
                 a = option + _logical(a[len(option):], path_map)
             elif not a.startswith("-"):
                 a = _logical(a, path_map)
@@ -775,10 +722,10 @@ def temp_prefix_maps(args: list[str], cwd: str, root: str) -> list[str]:
         if pending:
             paths.append(a)
             pending = False
-        elif a in _PATH_OPTIONS:
+        elif a in PATH_OPTIONS:
             pending = True
-        elif a.startswith(_PATH_OPTIONS):
-            paths.append(a[len(next(o for o in _PATH_OPTIONS if a.startswith(o))):])
+        elif a.startswith(PATH_OPTIONS):
+            paths.append(a[len(next(o for o in PATH_OPTIONS if a.startswith(o))):])
         elif not a.startswith("-"):
             paths.append(a)
     roots: dict[str, str] = {}
@@ -801,142 +748,6 @@ def temp_prefix_maps(args: list[str], cwd: str, root: str) -> list[str]:
     if len(set(roots.values())) != len(roots):
         return []  # two random directories would share a logical name: leave the paths alone
     return [f"-ffile-prefix-map={real}={logical}" for real, logical in sorted(roots.items())]
-
-
-def rewrite_basedir(args: list[str], basedir: str, cwd: str) -> list[str]:
-    """Absolute paths below basedir become relative to the cwd, as ccache's base_dir:
-    two checkouts at different places then give the same key (and the same object,
-    since the compiler is run with the rewritten arguments too)."""
-
-    def rel(path: str) -> str:
-        if os.path.isabs(path) and (path == basedir or path.startswith(basedir.rstrip(os.sep) + os.sep)):
-            return os.path.relpath(path, cwd)
-        return path
-
-    out: list[str] = []
-    pending = None
-    for a in args:
-        if pending is not None:
-            out.append(rel(a))
-            pending = None
-            continue
-        if a in _PATH_VALUED:
-            out.append(a)
-            pending = a
-            continue
-        for opt in ("-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-I", "-MF", "-o"):
-            if a.startswith(opt) and len(a) > len(opt) and os.path.isabs(a[len(opt):]):
-                a = opt + rel(a[len(opt):])
-                break
-        else:
-            if not a.startswith("-"):
-                a = rel(a)
-        out.append(a)
-    return out
-
-
-def expand_response_files(args: list[str], cwd: str, depth: int = 0) -> list[str]:
-    """Expand @file arguments as gcc does (nested ones too); a missing file stays literal."""
-    if depth > 10 or not any(a.startswith("@") for a in args):
-        return list(args)
-    out: list[str] = []
-    for a in args:
-        if a.startswith("@") and len(a) > 1:
-            path = os.path.join(cwd, a[1:])
-            if not os.path.isfile(path):
-                out.append(a)
-                continue
-            with open(path, encoding="utf-8", errors="surrogateescape") as f:
-                out.extend(expand_response_files(split_response(f.read()), cwd, depth + 1))
-        else:
-            out.append(a)
-    return out
-
-
-def split_response(text: str) -> list[str]:
-    """libiberty's buildargv: whitespace separates, quotes group, backslash escapes."""
-    args: list[str] = []
-    cur: list[str] = []
-    have = False
-    quote = None
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            cur.append(text[i + 1])
-            have = True
-            i += 2
-            continue
-        if quote:
-            if c == quote:
-                quote = None
-            else:
-                cur.append(c)
-        elif c in "'\"":
-            quote = c
-            have = True
-        elif c.isspace():
-            if have:
-                args.append("".join(cur))
-                cur, have = [], False
-        else:
-            cur.append(c)
-            have = True
-        i += 1
-    if have:
-        args.append("".join(cur))
-    return args
-
-
-def parse_depfile(text: str) -> list[str]:
-    """Prerequisites of every rule in a Make depfile as gcc writes it."""
-    text = text.replace("\\\r\n", " ").replace("\\\n", " ")
-    deps: list[str] = []
-    for line in text.splitlines():
-        colon = _rule_colon(line)
-        if colon < 0:
-            continue
-        deps.extend(_split_make_words(line[colon + 1 :]))
-    return list(dict.fromkeys(deps))
-
-
-def _rule_colon(line: str) -> int:
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == ":" and (i + 1 == len(line) or line[i + 1] in " \t"):
-            return i
-        i += 1
-    return -1
-
-
-def _split_make_words(s: str) -> list[str]:
-    words: list[str] = []
-    cur: list[str] = []
-    i = 0
-    while i < len(s):
-        c = s[i]
-        if c == "\\" and i + 1 < len(s) and s[i + 1] in " #\\":
-            cur.append(s[i + 1])
-            i += 2
-            continue
-        if c == "$" and i + 1 < len(s) and s[i + 1] == "$":
-            cur.append("$")
-            i += 2
-            continue
-        if c in " \t":
-            if cur:
-                words.append("".join(cur))
-                cur = []
-        else:
-            cur.append(c)
-        i += 1
-    if cur:
-        words.append("".join(cur))
-    return words
 
 
 def parse_search_list(verbose: str, args: list[str]) -> tuple[list[str], list[str]]:

@@ -29,7 +29,8 @@ from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool
-from zccache.core.toolchains import gcc
+from zccache.core.toolchains import gcc_options as options
+from zccache.core.toolchains.cmdline import expand_response_files, not_a_file, parse_depfile
 from zccache.core.toolchains.compiler_probe import PROBE_SECONDS, known_kind, probe
 from zccache.core.toolchains.tool_memo import ToolMemo
 
@@ -211,7 +212,7 @@ class LinkFamily:
             except OSError:
                 return RunResult(rc, out, err, None, "linker wrote no dependency file")
             private = os.path.realpath(tmpdir) + os.sep
-            inputs = [p for p in gcc.parse_depfile(text)
+            inputs = [p for p in parse_depfile(text)
                       if not os.path.realpath(os.path.join(inv.cwd, p)).startswith(private)]
             return RunResult(rc, out, err, inputs)
         finally:
@@ -271,11 +272,11 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     if isinstance(found, Passthrough):
         # counted as ours only for a tool known to be a compiler: asking an unknown
         # tool what it is costs a run, not worth it for a command we would not cache
-        return found if gcc._COMPILER.match(name) or known_kind(tool) in gcc.KINDS else None
-    if not gcc._COMPILER.match(name) and not known_kind(tool) and not found.details.plain_inputs:
+        return found if options.COMPILER_NAME.match(name) or known_kind(tool) in options.KINDS else None
+    if not options.COMPILER_NAME.match(name) and not known_kind(tool) and not found.details.plain_inputs:
         return None
     kind = probe(tool, env).kind
-    if kind not in gcc.KINDS:
+    if kind not in options.KINDS:
         return None
     if not env_flag(env, "ZCCACHE_LINKS", True):
         return Passthrough("link caching off (ZCCACHE_LINKS=0)", tool, "link")
@@ -304,7 +305,7 @@ def _emscripten(inv: Invocation) -> Invocation | Passthrough:
         return Passthrough(f"emscripten link to {ext or 'no extension'}", inv.tool, "link")
     extra = {suffix.lstrip("."): stem + suffix for suffix in _EMCC_OUTPUTS[ext]}
     for path in extra.values():
-        if gcc._not_a_file(inv.cwd, path):
+        if not_a_file(inv.cwd, path):
             return Passthrough("link output is not a regular file", inv.tool, "link")
     for path in line.inputs:
         if not os.path.isfile(os.path.join(inv.cwd, path)):
@@ -331,7 +332,7 @@ def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoca
     in order, since -Wl,-Bstatic applies to the -l after it."""
     tool = argv[0]
     try:
-        args = gcc.expand_response_files(argv[1:], cwd)
+        args = expand_response_files(argv[1:], cwd)
     except OSError:
         return None
     line = LinkLine(output="a.out")
@@ -343,13 +344,13 @@ def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoca
         a = args[i]
         value = None
         opt = a
-        if a in gcc._TAKES_VALUE:
+        if a in options.TAKES_VALUE:
             if i + 1 >= len(args):
                 return None
             value = args[i + 1]
         else:
-            for prefix in gcc._ATTACHED:
-                if a.startswith(prefix) and len(a) > len(prefix) and not gcc._is_longer_option(a):
+            for prefix in options.ATTACHED:
+                if a.startswith(prefix) and len(a) > len(prefix) and not options.is_longer_option(a):
                     opt, value = prefix, a[len(prefix):]
                     break
         if a in _NOT_LINK or a.startswith(_NOT_LINK_PREFIXES):
@@ -374,7 +375,7 @@ def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoca
         elif not a.startswith("-") and value is None:
             inputs += 1
             line.inputs.append(a)
-            if os.path.splitext(a)[1] in gcc._LANG_OF_EXT:
+            if os.path.splitext(a)[1] in options.LANG_OF_EXT:
                 reason = reason or "compile and link"
             elif not _LINK_INPUT.search(a):
                 line.plain_inputs = False
@@ -389,7 +390,7 @@ def classify_driver(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoca
     basedir = env.get("ZCCACHE_BASEDIR")
     run_args = list(argv[1:])  # response files stay files: a long link line may not fit otherwise
     if basedir:
-        args = run_args = gcc.rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
+        args = run_args = options.rewrite_basedir(args, os.path.normpath(os.path.abspath(basedir)), cwd)
     return _invocation(tool, args, cwd, env, line, run_args)
 
 
@@ -466,7 +467,7 @@ def _invocation(tool: str, args: list[str], cwd: str, env: Mapping[str, str], li
     what the tool is run with (by default the same)."""
     outputs = {"output": line.output, **line.side_outputs}
     for path in outputs.values():
-        if not path or path == "-" or gcc._not_a_file(cwd, path):
+        if not path or path == "-" or not_a_file(cwd, path):
             return Passthrough("link output is not a regular file", tool, "link")
     if len(set(outputs.values())) != len(outputs):
         return Passthrough("link outputs overlap", tool, "link")

@@ -267,7 +267,7 @@ def _query(tool: str, argv: list[str], cwd: str, env: Mapping[str, str], r: Rust
 
 def parse_dep_info(text: str) -> tuple[list[str], dict[str, str | None]]:
     """Source files and ``env-dep`` variables from rustc's dep-info file."""
-    from zccache.core.toolchains.gcc import parse_depfile
+    from zccache.core.toolchains.cmdline import parse_depfile
 
     env: dict[str, str | None] = {}
     rules = []
