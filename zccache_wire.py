@@ -200,6 +200,24 @@ def start_and_wait(sock_path: str, seconds: float = 3.0) -> bool:
     return False
 
 
+PATH_SETTINGS = ("ZCCACHE_CACHE_DIR", "ZCCACHE_DIR", "ZCCACHE_RUNTIME_DIR")
+
+
+def absolute_paths(env, cwd: str) -> dict:
+    """env with the directories a client names made absolute against the client's own
+    working directory (and ~ expanded), as both clients name the socket: the daemon
+    runs in /, and must open the cache the command meant."""
+    out = dict(env)
+    for name in PATH_SETTINGS:
+        value = out.get(name)
+        if value and not os.path.isabs(value):
+            if value.startswith("~"):
+                home = out.get("HOME") or os.path.expanduser("~")
+                value = home + value[1:] if value == "~" or value.startswith("~/") else os.path.expanduser(value)
+            out[name] = os.path.normpath(os.path.join(cwd, value))
+    return out
+
+
 def _spawn_daemon() -> int:
     """Start a daemon for this cache in the background, detached from the build's
     terminal and pipes (a build tool waits for its children's output pipes to close).
@@ -220,8 +238,9 @@ def _spawn_daemon() -> int:
         os.dup2(null, 0)
         os.dup2(null, 1)
         os.dup2(log, 2)
+        env = absolute_paths(os.environ, os.getcwd())
         os.chdir("/")
-        os.execv(sys.executable, [sys.executable, "-m", "zccache.core.daemon"])
+        os.execve(sys.executable, [sys.executable, "-m", "zccache.core.daemon"], env)
     finally:
         os._exit(0)
 

@@ -131,3 +131,17 @@ def test_settings_file_reaches_the_families_and_is_trusted_only_when_private(zc,
     conf.chmod(0o644)
     shown = zc.run("-p", cwd=tmp_path)
     assert b"read before this file" in shown.stderr
+
+
+def test_ccache_key_value_form_sets_the_variables_for_the_compile(zc, tmp_path):
+    """`zccache KEY=VALUE ... compiler args`, as ccache: here the time_macros
+    sloppiness makes a __DATE__ user cacheable, and only for these compiles."""
+    write(tmp_path / "t.c", 'const char *when = __DATE__;\n')
+    for _ in range(2):
+        done = zc.run("ZCCACHE_SLOPPINESS=time_macros", "LC_ALL=C", "gcc", "-c", "t.c", "-o", "t.o", cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (0, b"")
+    assert zc.run("gcc", "-c", "t.c", "-o", "t.o", cwd=tmp_path).returncode == 0
+    stats = zc.stats()
+    assert (stats["misses"], stats["hits"], stats["uncacheable"]) == (1, 1, {"time macros": 1})
+    done = zc.run("ZCCACHE_DISABLE=1", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (2, b"zccache: name the compiler after the KEY=VALUE settings\n")

@@ -457,3 +457,18 @@ def test_clear_reaches_a_running_daemon_even_when_not_using_it(zc, tmp_path):
     assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
     after = status(zc)
     assert after["misses"] == before["misses"] + 1 and after["hits"] == before["hits"]
+
+
+def test_a_relative_cache_dir_is_the_commands_cwds(zc, tmp_path):
+    """ZCCACHE_CACHE_DIR=rel: the daemon's cache (it runs in /), the CLI's and the
+    socket's name are all <the command's cwd>/rel, so stop finds the daemon."""
+    work = tmp_path / "work"
+    write(work / "a.c", "int a;\n")
+    env = {"ZCCACHE_CACHE_DIR": "rel"}
+    for _ in range(2):
+        done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=work, env=env)
+        assert (done.returncode, done.stderr) == (0, b"")
+    assert (work / "rel" / "store").is_dir() and not Path("/rel").exists()
+    stats = json.loads(zc.run("stats", "--json", cwd=work, env=env).stdout)
+    assert (stats["misses"], stats["hits"]) == (1, 1)
+    assert zc.run("stop", cwd=work, env=env).stdout == b"zccache daemon stopped\n"

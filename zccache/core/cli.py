@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 import zccache_wire as wire
@@ -32,6 +33,7 @@ CCACHE_FLAGS = {
     "-x": ["config", "--compression"], "--show-compression": ["config", "--compression"],
 }
 _MAX_SIZE = ("-M", "--max-size")
+_SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,10 +71,32 @@ def _main(args: list[str]) -> int:
     if first.startswith("-"):
         sys.stderr.write(f"zccache: unknown option {first}\n{USAGE}")
         return 2
+    if _SETTING.match(first):
+        return _with_settings(args)
     if os.sep not in first and control.resolve_tool(first, os.getcwd(), os.environ.get("PATH")) is None:
         if first in _parser()[1]:  # a command added by a plugin
             return _command(args)
     return control.compile_main(args)
+
+
+def _with_settings(args: list[str]) -> int:
+    """ccache's form ``zccache KEY=VALUE ... compiler args``: the variables are set for
+    this compile, which then goes the usual way (the launcher, and the daemon)."""
+    while args and _SETTING.match(args[0]):
+        name, _, value = args.pop(0).partition("=")
+        os.environ[name] = value
+    if not args:
+        sys.stderr.write("zccache: name the compiler after the KEY=VALUE settings\n")
+        return 2
+    from zccache.core.launcher import zccache_command
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    command = zccache_command()
+    try:
+        os.execv(command, [command, *args])
+    except OSError:
+        return control.compile_main(args)  # no launcher to hand it to: compile here
 
 
 # -- sub-commands ----------------------------------------------------------------------

@@ -375,6 +375,9 @@ class Daemon:
             return self._reply("Error", message="the cache directory was removed or replaced; this daemon stops "
                                                 "(the next compile starts a new one)")
         env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
+        cwd = fields.get("cwd")
+        if isinstance(cwd, str) and os.path.isabs(cwd):
+            env = zccache_wire.absolute_paths(env, cwd)  # a relative cache dir is the client's cwd's
         env = with_file(env)  # zccache.conf once, for the config and the families alike
         if not os.path.isabs(tool) or is_self(tool):
             return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
