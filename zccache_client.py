@@ -21,6 +21,13 @@ __version__ = wire.__version__
 
 def main() -> int:
     args = sys.argv[1:]
+    name = os.path.basename(sys.argv[0]) if sys.argv else "zccache"
+    if name not in wire.CLIENT_NAMES:  # masquerade: run as `gcc`, this is `zccache <the next gcc on PATH>`
+        real = wire.next_compiler(name, os.getcwd(), os.environ.get("PATH", os.defpath), sys.argv[0])
+        if real is None:
+            wire.write_all(2, f"zccache: no {name} on PATH but zccache itself\n".encode())
+            return 127
+        args = [real, *args]
     if not args or args[0][:1] == "-" or args[0] in wire.COMMANDS:
         return _in_process(args)
     env = os.environ

@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 BUILTIN_COMMANDS = ("stats", "clear", "help", "start", "stop", "status", "session-start", "session-stats",
                     "session-end", "analyze", "fp")
 PLUGIN_COMMANDS = ("pip", "python", "cmake-module-dir", "meson-native-file", "cargo", "rust-artifacts", "exec",
-                   "check", "config", "doctor")
+                   "check", "config", "doctor", "symlinks")
 COMMANDS = frozenset(BUILTIN_COMMANDS + PLUGIN_COMMANDS)
 
 # -- the settings a client reads, and what each value means ---------------------------
@@ -135,6 +135,23 @@ def which(name: str, cwd: str, path: str) -> str | None:
     return None
 
 
+CLIENT_NAMES = ("zccache", "zccache-py", "zccache_client.py")
+
+
+def next_compiler(name: str, cwd: str, path: str, own: str) -> str | None:
+    """Invoked under a compiler's name (masquerade: a link to zccache named gcc, first
+    on PATH), the program of that name on PATH that is not zccache itself: not the
+    file own (the client's real path) nor the native launcher beside it."""
+    selves = {os.path.realpath(own), os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(own)), "zccache"))}
+    for directory in path.split(os.pathsep):
+        if not directory:
+            continue
+        full = os.path.join(cwd, directory, name)
+        if os.path.isfile(full) and os.access(full, os.X_OK) and os.path.realpath(full) not in selves:
+            return os.path.normpath(full)
+    return None
+
+
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -238,11 +255,27 @@ def _spawn_daemon() -> int:
         os.dup2(null, 0)
         os.dup2(null, 1)
         os.dup2(log, 2)
+        _close_inherited()
         env = absolute_paths(os.environ, os.getcwd())
         os.chdir("/")
         os.execve(sys.executable, [sys.executable, "-m", "zccache.core.daemon"], env)
     finally:
         os._exit(0)
+
+
+def _close_inherited() -> None:
+    """Every descriptor past stderr: a configure script's `exec 6>&1` is the build
+    tool's pipe, and a daemon holding it open makes the build wait for its idle exit."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 1024))
+    for fd in fds:
+        if fd > 2:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def _make_private(directory: str) -> bool:

@@ -472,3 +472,15 @@ def test_a_relative_cache_dir_is_the_commands_cwds(zc, tmp_path):
     stats = json.loads(zc.run("stats", "--json", cwd=work, env=env).stdout)
     assert (stats["misses"], stats["hits"]) == (1, 1)
     assert zc.run("stop", cwd=work, env=env).stdout == b"zccache daemon stopped\n"
+
+
+def test_the_daemon_a_compile_starts_holds_none_of_the_builds_pipes(zc, tmp_path):
+    """configure scripts keep their stdout open as fd 6 (`exec 6>&1`): the daemon the
+    first compile starts must not inherit it, or the build waits for its idle exit."""
+    write(tmp_path / "a.c", "int a;\n")
+    script = f'exec 6>&1; exec 7>&2; "{zc.command}" gcc -c a.c -o a.o'
+    started = time.monotonic()
+    done = subprocess.run(["sh", "-c", script], cwd=tmp_path, env=zc.env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30  # the daemon idles for 120 s in the tests
+    assert json.loads(zc.run("status", "--json", cwd=tmp_path).stdout)["running"] is True

@@ -32,6 +32,7 @@ BUILTINS = (
     "zccache.core.check_command",
     "zccache.core.config_command",
     "zccache.core.doctor_command",
+    "zccache.core.symlinks_command",
     "zccache.core.tiers.opendal_tier",
     "zccache.plugins.cmake",
     "zccache.plugins.setuptools",

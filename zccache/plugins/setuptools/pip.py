@@ -44,7 +44,8 @@ def _shim(directory: str, name: str, real: str, zccache: str) -> str:
 
         roots = [os.path.dirname(os.path.dirname(os.path.abspath(zccache.__file__)))]
         search = [p for p in [*roots, *sys.path] if p and os.path.isabs(p)]
-        text = (f"#!{python} -SI\nimport sys\nsys.path[:0] = {search!r}\nsys.argv[1:1] = [{real!r}]\n"
+        # argv[0] names zccache, not the shim's compiler name: this is no masquerade
+        text = (f"#!{python} -SI\nimport sys\nsys.path[:0] = {search!r}\nsys.argv[0:1] = [{zccache!r}, {real!r}]\n"
                 "from zccache_client import main\nsys.exit(main())\n")
     else:
         text = f"#!/bin/sh\nexec {shlex.quote(zccache)} {shlex.quote(real)} \"$@\"\n"
