@@ -40,9 +40,9 @@ def _shim(directory: str, name: str, real: str, zccache: str) -> str:
     path = os.path.join(directory, name)
     python = sys.executable
     if python and os.path.isabs(python) and " " not in python and len(python) < 120:
-        import zccache
+        import zccache as package  # (not `zccache`: that is the command's path here)
 
-        roots = [os.path.dirname(os.path.dirname(os.path.abspath(zccache.__file__)))]
+        roots = [os.path.dirname(os.path.dirname(os.path.abspath(package.__file__)))]
         search = [p for p in [*roots, *sys.path] if p and os.path.isabs(p)]
         # argv[0] names zccache, not the shim's compiler name: this is no masquerade
         text = (f"#!{python} -SI\nimport sys\nsys.path[:0] = {search!r}\nsys.argv[0:1] = [{zccache!r}, {real!r}]\n"
