@@ -358,6 +358,7 @@ def test_session_journal_and_analyze(zc, tmp_path):
     no_traceback(missing)
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # `zccache fp` is the CLI's under either client
 @pytest.mark.parametrize("mode", ["daemon", "in-process"])
 @pytest.mark.parametrize("kind", ["hash", "two-layer"])
 def test_fingerprint_decisions(zc, tmp_path, kind, mode):
