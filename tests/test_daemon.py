@@ -485,3 +485,17 @@ def test_the_daemon_a_compile_starts_holds_none_of_the_builds_pipes(zc, tmp_path
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 30  # the daemon idles for 120 s in the tests
     assert json.loads(zc.run("status", "--json", cwd=tmp_path).stdout)["running"] is True
+
+
+def test_zeroing_the_statistics_zeroes_the_daemons_own(zc, tmp_path):
+    """`zccache -z`, as ccache's: `zccache status` no longer shows the old hits either."""
+    write(tmp_path / "a.c", "int a;\n")
+    for _ in range(2):
+        assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert status(zc)["hits"] == 1
+    assert zc.run("-z", cwd=tmp_path).stdout == b"Statistics zeroed\n"
+    assert (status(zc)["hits"], status(zc)["compiles"]) == (0, 0)
+    stats = zc.stats()
+    assert (stats["hits"], stats["misses"]) == (0, 0)
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert (status(zc)["hits"], zc.stats()["hits"]) == (1, 1)

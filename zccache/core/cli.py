@@ -193,7 +193,9 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
         sys.stderr.write(f"zccache: {error}\n")
         return 1
     if ns.zero:
-        store.zero()
+        answer = control.daemon_ask("ZeroStats")  # a running daemon zeroes its own figures too
+        if answer is None or answer.get("t") != "StatsZeroed":
+            store.zero()
         print("Statistics zeroed")
         return 0
     summary = summarize(store.counters())

@@ -147,6 +147,7 @@ class Daemon:
             "ListRustArtifacts": self._rust_artifacts,
             "GenericToolExec": self._generic_exec,
             "ReleaseWorktreeHandles": self._release,
+            "ZeroStats": self._zero_stats,
         }
 
     # -- serving -------------------------------------------------------------------------
@@ -339,6 +340,16 @@ class Daemon:
             "entries": self.store.entries(),
             **self.counts,
         }
+
+    def _zero_stats(self, fields: dict[str, Any]) -> bytes:
+        """ccache's -z: the store's counters and the figures `zccache status` shows,
+        after the buffered ones are written (else they would come back)."""
+        self.stats.flush()
+        self.store.zero()
+        with self._lock:
+            for name in self.counts:
+                self.counts[name] = 0
+        return self._reply("StatsZeroed")
 
     def _shutdown(self, fields: dict[str, Any]) -> bytes:
         self._stop.set()

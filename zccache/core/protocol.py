@@ -56,6 +56,8 @@ REQUESTS: dict[str, dict[str, tuple[type, ...]]] = {
         "non_deterministic": (_BOOL,), "key_args_filter": (_LIST,),
     },
     "ReleaseWorktreeHandles": {"path": (_STR,)},
+    # an addition: `zccache -z` zeroes the daemon's own figures with the store's
+    "ZeroStats": {},
 }
 
 RESPONSES: dict[str, dict[str, tuple[type, ...]]] = {
@@ -82,6 +84,7 @@ RESPONSES: dict[str, dict[str, tuple[type, ...]]] = {
     # Sent while a compile, link or tool run is under way, before its answer: a client
     # that hears nothing at all for ZCCACHE_DAEMON_TIMEOUT seconds gives the daemon up.
     "KeepAlive": {},
+    "StatsZeroed": {},
     "ReleaseWorktreeHandlesResult": {"inspected": (_INT,), "released": (_INT,), "sessions_dropped": (_LIST,),
                                      "unreleased": (_LIST,)},
 }
