@@ -79,6 +79,7 @@ def main() -> int:
         if kind != "CompileResult":
             return _in_process(args)  # an Error: the in-process path will say what is wrong
         if reply.get("passthrough"):
+            wire.write_all(2, reply.get("stderr", b""))  # what the daemon has to say (a bad setting)
             os.execv(tool, [tool, *args[1:]])
         wire.write_all(1, reply.get("stdout", b""))
         wire.write_all(2, reply.get("stderr", b""))

@@ -663,7 +663,10 @@ int main(int argc, char **argv) {
             continue;
         }
         if (!is(a.type, "CompileResult") || !a.have_exit) exec_python();
-        if (a.passthrough) exec_tool(tool);
+        if (a.passthrough) { /* what the daemon has to say (a bad setting), then the tool itself */
+            if (a.err.n) write_all(2, a.err.s, a.err.n);
+            exec_tool(tool);
+        }
         if (a.out.n) write_all(1, a.out.s, a.out.n);
         if (a.err.n) write_all(2, a.err.s, a.err.n);
         return (int)(a.exit_code & 0xFF);

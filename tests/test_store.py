@@ -60,7 +60,7 @@ def test_corrupt_inline_value_is_dropped(zc, tmp_path):
 
 
 def test_size_limit_evicts_least_recently_used(zc, tmp_path):
-    env = {"ZCCACHE_MAXSIZE": "400K"}
+    env = {"ZCCACHE_MAXSIZE": "400KiB"}
     n = 12
     for i in range(n):
         write(tmp_path / f"b{i}.c", BIG.replace("big(", f"big{i}("))

@@ -32,7 +32,7 @@ def _cmd_check(ns: argparse.Namespace) -> int:
         if not os.path.isdir(config.cache_dir):
             print(f"no cache at {config.cache_dir}")
             return 0
-        store = Store(config.cache_dir, config.maxsize, umask=config.umask)
+        store = Store.for_config(config)
     except (ConfigError, StoreError) as exc:
         sys.stderr.write(f"zccache check: {exc}\n")
         return 1

@@ -24,15 +24,6 @@ Try 'zccache --help' for the commands.
 
 BUILTIN_COMMANDS = wire.BUILTIN_COMMANDS
 PLUGIN_COMMANDS = wire.PLUGIN_COMMANDS  # the built-in plugins' commands whose names are also programs on PATH
-# ccache's options, with ccache's meanings, as the sub-commands that do the same
-CCACHE_FLAGS = {
-    "-s": ["stats"], "--show-stats": ["stats"],
-    "-z": ["stats", "--zero"], "--zero-stats": ["stats", "--zero"],
-    "-C": ["clear"], "--clear": ["clear"],
-    "-p": ["config"], "--show-config": ["config"],
-    "-x": ["config", "--compression"], "--show-compression": ["config", "--compression"],
-}
-_MAX_SIZE = ("-M", "--max-size")
 _SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -60,17 +51,10 @@ def _main(args: list[str]) -> int:
         return 0
     if first in ("-h", "--help") or first in BUILTIN_COMMANDS or first in PLUGIN_COMMANDS:
         return _command(args)
-    if first in CCACHE_FLAGS:
-        return _command(CCACHE_FLAGS[first] + args[1:])
-    if first in _MAX_SIZE or first.startswith("--max-size="):
-        size = first.partition("=")[2] if "=" in first else (args[1] if len(args) > 1 else "")
-        if not size:
-            sys.stderr.write(f"zccache: {first} needs a size (e.g. 10G; 0 for no limit)\n")
-            return 2
-        return _command(["config", "--set", "ZCCACHE_MAXSIZE", size])
-    if first.startswith("-"):
-        sys.stderr.write(f"zccache: unknown option {first}\n{USAGE}")
-        return 2
+    if first.startswith("-"):  # ccache's first form: its options, with its meanings
+        from zccache.core.ccache_options import run
+
+        return run(args, _command)
     if _SETTING.match(first):
         return _with_settings(args)
     if os.sep not in first and control.resolve_tool(first, os.getcwd(), os.environ.get("PATH")) is None:
@@ -110,26 +94,23 @@ def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
         return _PARSER
     from zccache.core.plugins import make_manager
 
+    from zccache.core.ccache_options import help_text
+
     parser = argparse.ArgumentParser(
         prog="zccache",
         description="A compiler cache. Run 'zccache <compiler> args...' (or set it as the compiler "
         "launcher of your build) to cache compiles; the commands below manage the cache.",
+        epilog=help_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"zccache {__version__} (pyzccache)")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
     stats = sub.add_parser("stats", help="show hits, misses, uncacheable compiles by reason, and the cache size")
     stats.add_argument("--zero", "-z", action="store_true", help="reset the counters")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.add_argument("--verbose", "-v", action="count", default=0, help="the settings, and every counter (-vv)")
     stats.set_defaults(func=_cmd_stats)
     clear = sub.add_parser("clear", help="remove every cached result (the counters stay)")
     clear.set_defaults(func=_cmd_clear)
-    start = sub.add_parser("start", help="start the daemon for this cache (compiles start it on their own too)")
-    start.set_defaults(func=_cmd_start)
-    stop = sub.add_parser("stop", help="stop the daemon for this cache")
-    stop.set_defaults(func=_cmd_stop)
-    status = sub.add_parser("status", help="the daemon's pid, uptime, cache dir, hits/misses and memory")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.set_defaults(func=_cmd_status)
     s_start = sub.add_parser("session-start", help="start a build session; prints its id and an export line")
     s_start.add_argument("--journal", help="write one JSON line per compile to this .jsonl file")
     s_start.add_argument("--no-stats", action="store_true", help="do not count per-session statistics")
@@ -236,6 +217,19 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
     limit = "no limit" if int(summary["max_size"]) >= UNLIMITED else control.human_size(summary["max_size"])  # type: ignore[arg-type]
     table.add_row("Cache size", f"{control.human_size(summary['cache_size'])} of {limit}")  # type: ignore[arg-type]
     table.add_row("Entries", str(summary["entries"]))
+    if ns.verbose:
+        from zccache.core import settings_file
+        from zccache.core.config import Config
+
+        config = Config.from_env(os.environ)
+        table.add_row("Entries limit", str(config.max_files) if config.max_files else "no limit")
+        table.add_row("Settings file", settings_file.path_for(os.environ))
+        for line in config.problems:
+            table.add_row("Bad setting", line)
+    if ns.verbose > 1:
+        table.add_row("Counters", "")
+        for name, number in sorted(store.counters().items()):
+            table.add_row(f"  {name}", str(number))
     Console(highlight=False).print(table)
     return 0
 
@@ -253,68 +247,6 @@ def _cmd_clear(ns: argparse.Namespace) -> int:
         return 1
     removed = store.clear()
     print(f"Cleared {removed} entries")
-    return 0
-
-
-# -- the daemon's commands --------------------------------------------------------------
-
-
-def _cmd_start(ns: argparse.Namespace) -> int:
-    _, sock_path = wire.daemon_paths(os.environ)
-    answer = control.ping(sock_path)
-    if answer is not None and answer.get("t") == "Status":
-        print(f"zccache daemon already running (pid {answer['status']['pid']}, socket {sock_path})")
-        return 0
-    answer = control.start_daemon(sock_path)
-    if answer is None or answer.get("t") != "Status":
-        return 1
-    print(f"zccache daemon running (pid {answer['status']['pid']}, socket {sock_path})")
-    return 0
-
-
-def _cmd_stop(ns: argparse.Namespace) -> int:
-    import time
-
-    _, sock_path = wire.daemon_paths(os.environ)
-    answer = control.daemon_ask("Shutdown")
-    if answer is None:
-        print("zccache daemon not running")
-        return 0
-    deadline = time.monotonic() + 10
-    while os.path.exists(sock_path) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    print("zccache daemon stopped")
-    return 0
-
-
-def _cmd_status(ns: argparse.Namespace) -> int:
-    import json
-
-    answer = control.daemon_ask("Status")
-    if answer is None or answer.get("t") != "Status":
-        if ns.json:
-            print(json.dumps({"running": False}))
-        else:
-            print("zccache daemon not running")
-        return 1
-    status = answer["status"]
-    if ns.json:
-        print(json.dumps({"running": True, **status}, indent=2))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="zccache daemon", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for label, key in (("PID", "pid"), ("Uptime (s)", "uptime_secs"), ("Cache directory", "cache_dir"),
-                       ("Socket", "socket"), ("Compiles served", "compiles"), ("Hits", "hits"), ("Misses", "misses"),
-                       ("Uncacheable", "uncacheable"), ("Failed", "failed"), ("Sessions", "active_sessions"),
-                       ("Backpressure answers", "backpressure")):
-        table.add_row(label, str(status.get(key)))
-    table.add_row("Memory", control.human_size(int(status.get("memory_bytes", 0))))
-    table.add_row("Cache size", control.human_size(int(status.get("cache_size", 0))))
-    Console(highlight=False).print(table)
     return 0
 
 

@@ -3,54 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from zccache_wire import switch
 
-DEFAULT_MAXSIZE = 5 * 1024**3
-UNLIMITED = 1 << 62
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+from zccache.core.setting_defs import UNLIMITED, BadValue, parse_size, parse_umask
+
+__all__ = ["UNLIMITED", "BadValue", "Config", "ConfigError", "env_flag", "parse_size", "parse_umask"]
 
 
 class ConfigError(ValueError):
-    pass
-
-
-def parse_size(text: str) -> int:
-    """"500M", "5G", "1.5G", "200k" or plain bytes; binary units as ccache's."""
-    m = _SIZE.match(text)
-    if not m:
-        raise ConfigError(f"invalid size {text!r} (use e.g. 500M or 5G)")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-def parse_umask(text: str) -> int | None:
-    """"002", "0o002" or "2": octal, as ccache's umask setting; "" for none."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = int(text[2:] if text.lower().startswith("0o") else text, 8)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 0o777:
-        raise ConfigError(f"invalid ZCCACHE_UMASK {text!r} (use an octal mask such as 002)")
-    return value
-
-
-def _seconds(text: str, default: float) -> float:
-    if not text.strip():
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise ConfigError(f"invalid ZCCACHE_REMOTE_TIMEOUT {text!r} (seconds, e.g. 2)")
-    return value
+    """A setting a plugin cannot use (a remote's URL); the message is one line."""
 
 
 def env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -74,35 +38,36 @@ class Config:
     remote_timeout: float = 2.0  # ZCCACHE_REMOTE_TIMEOUT: seconds per remote request
     prefix: tuple[str, ...] = ()  # ZCCACHE_PREFIX: a miss's compile runs as PREFIX compiler args (distcc)
 
+    max_files: int = 0  # ZCCACHE_MAXFILES: most entries kept; 0: no limit
+    problems: tuple[str, ...] = ()  # bad values and what is used instead (setting_defs.check)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
-        from zccache.core.settings_file import with_file
+        from zccache.core.setting_defs import check
+        from zccache.core.settings_file import file_problems, with_file
 
         env = with_file(env)  # zccache.conf in the cache directory, under the environment
+        checked = check(env, file_problems(env))
+        v = checked.values
         cache_dir = env.get("ZCCACHE_CACHE_DIR") or env.get("ZCCACHE_DIR")
         if not cache_dir:
             import platformdirs
 
             cache_dir = platformdirs.user_cache_dir("pyzccache", appauthor=False)
-        basedir = env.get("ZCCACHE_BASEDIR") or None
-        if basedir:
-            basedir = os.path.normpath(os.path.abspath(basedir))
-        maxsize_text = env.get("ZCCACHE_MAXSIZE")
-        maxsize = parse_size(maxsize_text) if maxsize_text else DEFAULT_MAXSIZE
-        maxsize = maxsize or UNLIMITED  # 0: no limit, as ccache's max_size
-        slop = frozenset(s.strip() for s in env.get("ZCCACHE_SLOPPINESS", "").split(",") if s.strip())
         return cls(
             cache_dir=os.path.abspath(os.path.expanduser(cache_dir)),
-            maxsize=maxsize,
-            basedir=basedir,
-            direct=env_flag(env, "ZCCACHE_DIRECT", True),
-            hash_dir=env_flag(env, "ZCCACHE_HASHDIR", True),
-            disabled=env_flag(env, "ZCCACHE_DISABLE", False),
-            sloppiness=slop,
-            umask=parse_umask(env.get("ZCCACHE_UMASK", "")),
+            maxsize=v["ZCCACHE_MAXSIZE"],
+            basedir=v["ZCCACHE_BASEDIR"],
+            direct=v["ZCCACHE_DIRECT"],
+            hash_dir=v["ZCCACHE_HASHDIR"],
+            disabled=v["ZCCACHE_DISABLE"],
+            sloppiness=v["ZCCACHE_SLOPPINESS"] or frozenset(),
+            umask=v["ZCCACHE_UMASK"],
             remote=env.get("ZCCACHE_REMOTE") or None,
-            remote_readonly=env_flag(env, "ZCCACHE_REMOTE_READONLY", False),
+            remote_readonly=v["ZCCACHE_REMOTE_READONLY"],
             remote_secret=env.get("ZCCACHE_REMOTE_SECRET") or None,
-            remote_timeout=_seconds(env.get("ZCCACHE_REMOTE_TIMEOUT", ""), 2.0),
+            remote_timeout=v["ZCCACHE_REMOTE_TIMEOUT"],
             prefix=tuple(env.get("ZCCACHE_PREFIX", "").split()),
+            max_files=v["ZCCACHE_MAXFILES"] or 0,
+            problems=checked.problems,
         )

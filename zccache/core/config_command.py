@@ -8,7 +8,7 @@ import os
 import sys
 
 from zccache.core.hookspecs import hookimpl
-from zccache.core.setting_defs import BY_NAME, SETTINGS
+from zccache.core.setting_defs import SETTINGS
 
 
 @hookimpl
@@ -21,29 +21,27 @@ def zccache_add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_config(ns: argparse.Namespace) -> int:
     from zccache.core import settings_file
-    from zccache.core.config import Config, ConfigError
+    from zccache.core.config import Config
+    from zccache.core.setting_defs import READERS, BadValue, named
 
     if ns.set:
         name, value = ns.set
-        if name not in BY_NAME:
+        setting = named(name)
+        if setting is None:
             sys.stderr.write(f"zccache config: unknown setting {name}\n")
             return 2
         try:
-            if name == "ZCCACHE_MAXSIZE":
-                from zccache.core.config import parse_size
-
-                parse_size(value)
-            path = settings_file.write(os.environ, name, value)
+            READERS[setting.kind](value) if value.strip() else None
+            path = settings_file.write(os.environ, setting.name, value)
+        except BadValue as exc:
+            sys.stderr.write(f"zccache config: {setting.name}: {value!r} is not {exc}\n")
+            return 1
         except (ValueError, OSError) as exc:
             sys.stderr.write(f"zccache config: {exc}\n")
             return 1
-        print(f"Set {name} = {value} in {path}")
+        print(f"Set {setting.name} = {value} in {path}")
         return 0
-    try:
-        config = Config.from_env(os.environ)
-    except ConfigError as exc:
-        sys.stderr.write(f"zccache config: {exc}\n")
-        return 1
+    config = Config.from_env(os.environ)
     if ns.compression:
         return _compression(config)
     from_file = settings_file.load(os.environ)
@@ -55,19 +53,32 @@ def _cmd_config(ns: argparse.Namespace) -> int:
         elif s.name in from_file:
             value, origin = from_file[s.name], "zccache.conf"
         else:
-            value, origin = s.default, "default"
-        if s.name == "ZCCACHE_CACHE_DIR" and origin == "default":
-            value = config.cache_dir
+            value, origin = _effective(s.name, s.default, config), "default"
         shown = "***" if s.secret and value else value
         print(f"({origin}) {s.name} = {shown}")
+    for line in config.problems:
+        print(f"# bad setting: {line}")
     return 0
+
+
+def _effective(name: str, default: str, config) -> str:
+    """What an unset setting comes to, where that is not its written default."""
+    import zccache_wire
+
+    if name == "ZCCACHE_CACHE_DIR":
+        return config.cache_dir
+    if name == "ZCCACHE_RUNTIME_DIR":
+        return zccache_wire.runtime_dir(os.environ)
+    if name == "ZCCACHE_MAX_JOBS":
+        return str(max(4, 4 * (os.cpu_count() or 1)))
+    return default
 
 
 def _compression(config) -> int:
     from zccache.core.store import Store, StoreError
 
     try:
-        store = Store(config.cache_dir, config.maxsize, umask=config.umask)
+        store = Store.for_config(config)
     except StoreError as exc:
         sys.stderr.write(f"zccache config: {exc}\n")
         return 1

@@ -20,7 +20,7 @@ def resolve_tool(name: str, cwd: str, path: str | None) -> str | None:
 
 def compile_main(args: list[str]) -> int:
     """Compile in this process: the path without a daemon, and the fallback."""
-    from zccache.core.config import Config, ConfigError
+    from zccache.core.config import Config
     from zccache.core.launcher import Exec, is_self, launch
 
     from zccache.core.settings_file import with_file
@@ -35,11 +35,9 @@ def compile_main(args: list[str]) -> int:
         sys.stderr.write(f"zccache: '{args[0]}' is zccache itself; name the real compiler\n")
         return 127
     argv = [tool, *args[1:]]
-    try:
-        config = Config.from_env(env)
-    except ConfigError as exc:
-        sys.stderr.write(f"zccache: {exc}; compiling without cache\n")
-        os.execv(tool, argv)
+    config = Config.from_env(env)
+    for line in config.problems:  # no daemon to say them once: each compile says them
+        warn_line(line)
     from zccache.core.engine import Engine
     from zccache.core.plugins import make_manager
 
@@ -71,7 +69,7 @@ def open_store(config):
     from zccache.core.store import Store, StoreError
 
     try:
-        return Store(config.cache_dir, config.maxsize, umask=config.umask)
+        return Store.for_config(config)
     except StoreError as exc:
         sys.stderr.write(f"zccache: cache disabled: {exc}\n")
         return None
@@ -83,7 +81,7 @@ def store_or_error():
 
     try:
         config = Config.from_env(os.environ)
-        return Store(config.cache_dir, config.maxsize, umask=config.umask), None
+        return Store.for_config(config), None
     except (ConfigError, StoreError) as exc:
         return None, str(exc)
 

@@ -28,9 +28,8 @@ from typing import Any
 from zccache import __version__
 import zccache_wire
 from zccache_wire import MAX_FRAME, WireError, recv_frame
+from zccache.core import runtime_dir
 
-DEFAULT_IDLE_SECONDS = 900.0
-DEFAULT_MEMORY_MB = 64
 _PEERCRED = struct.Struct("3i")
 _DRAIN_SECONDS = 30.0  # how long a stopping daemon lets requests in flight finish
 KEEPALIVE_SECONDS = 1.0
@@ -66,18 +65,6 @@ def peer_allowed(creds: bytes, uid: int) -> bool:
     return peer_uid == uid
 
 
-def prepare_runtime_dir(directory: str) -> None:
-    """Create the socket directory for us alone, or refuse one that is not."""
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    st = os.lstat(directory)
-    if st.st_uid != os.getuid():
-        raise PermissionError(f"{directory} belongs to another user")
-    if st.st_mode & 0o077:
-        os.chmod(directory, 0o700)
-    if not zccache_wire.private_dir_ok(directory):
-        raise PermissionError(f"{directory} is not a private directory")
-
-
 class Daemon:
     """The resident server of one cache directory for one user: it keeps the engine's
     memos, the store's memory level and the sessions warm between compiles, so that
@@ -102,22 +89,26 @@ class Daemon:
         self.socket_identity: tuple[int, int] | None = None  # set once bound
         # Result values held in memory spare a hit the read of its result (a SQLite
         # transaction, and a file for a large object); ZCCACHE_DAEMON_MEMORY_MB=0 turns it off.
-        memory_mb = _int_or(env.get("ZCCACHE_DAEMON_MEMORY_MB"), DEFAULT_MEMORY_MB)
-        self.store = Store(self.config.cache_dir, self.config.maxsize, memory_bytes=memory_mb << 20,
-                           umask=self.config.umask)
+        from zccache.core.setting_defs import check
+
+        settings = check(env).values
+        self.store = Store.for_config(self.config, memory_bytes=settings["ZCCACHE_DAEMON_MEMORY_MB"] << 20)
         self._cache_identity = _identity(self.config.cache_dir)
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         from zccache.core.tiers import attach
 
         self.stats = StatsRecorder(self.store, buffered=True)
-        attach(self.store, self.pm, self.config, self._log, count=self.stats.add)
+        self._news_lock = threading.Lock()
+        self._said: set[str] = set()  # problems told to a client already: once per daemon
+        self._notices: list[str] = []  # said on the stderr of the next compile answered
+        attach(self.store, self.pm, self.config, self._notice, count=self.stats.add)
         self.pm.register(self.stats)
         self.engine = Engine(self.config, self.store, self.pm.hook, warn=self._log)
         self.sessions = Sessions()
         self.fingerprints = Fingerprints(self.store)
         self.started = time.time()
-        self.idle_seconds = float(env.get("ZCCACHE_IDLE_TIMEOUT") or DEFAULT_IDLE_SECONDS)
-        self.max_active = int(env.get("ZCCACHE_MAX_JOBS") or max(4, 4 * (os.cpu_count() or 1)))
+        self.idle_seconds = settings["ZCCACHE_IDLE_TIMEOUT"]
+        self.max_active = settings["ZCCACHE_MAX_JOBS"] or max(4, 4 * (os.cpu_count() or 1))
         self._lock = threading.Lock()
         self._watched: set[_Watch] = set()
         self._active = 0
@@ -322,6 +313,27 @@ class Daemon:
         sys.stderr.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} zccache daemon {os.getpid()}: {message}\n")
         sys.stderr.flush()
 
+    def _notice(self, message: str) -> None:
+        """Something the user must hear (a remote that cannot be used): logged, and
+        said once on the stderr of the next compile this daemon answers."""
+        self._log(message)
+        with self._news_lock:
+            if message not in self._said:
+                self._said.add(message)
+                self._notices.append(message)
+
+    def _news(self, config) -> bytes:
+        """The lines not yet said to any client: this request's bad settings, and the
+        notices since the last answer. A build hears each once per daemon start."""
+        if not config.problems and not self._notices:
+            return b""
+        with self._news_lock:
+            fresh = [p for p in config.problems if p not in self._said]
+            self._said.update(fresh)
+            fresh += self._notices
+            self._notices.clear()
+        return "".join(f"zccache: {line}\n" for line in fresh).encode()
+
     # -- requests --------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
@@ -378,7 +390,7 @@ class Daemon:
 
     def _prepare(self, tool: str, fields: dict[str, Any]):
         """(env, config, umask) for running tool as the client asks, or the Error reply."""
-        from zccache.core.config import Config, ConfigError
+        from zccache.core.config import Config
         from zccache.core.launcher import is_self
         from zccache.core.settings_file import with_file
 
@@ -392,10 +404,10 @@ class Daemon:
         env = with_file(env)  # zccache.conf once, for the config and the families alike
         if not os.path.isabs(tool) or is_self(tool):
             return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
-        try:
-            config = Config.from_env(env)
-        except ConfigError as exc:
-            return self._reply("Error", message=str(exc))
+        config = Config.from_env(env)  # a bad value is replaced, and said (_news)
+        local = self.store.local
+        if (config.maxsize, config.max_files) != (local.size_limit, local.max_files):
+            local.set_limits(config.maxsize, config.max_files)  # set since this daemon started (-M, -F)
         umask = fields.get("umask")
         return env, config, umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None
 
@@ -417,15 +429,15 @@ class Daemon:
 
                 session.record(compiler, args, None, Outcome(kind="passthrough", reason=decision.reason,
                                                                   action=decision.action))
-            return self._reply("CompileResult", exit_code=0, stdout=b"", stderr=b"", cached=False, passthrough=True,
-                               reason=decision.reason)
+            return self._reply("CompileResult", exit_code=0, stdout=b"", stderr=self._news(config), cached=False,
+                               passthrough=True, reason=decision.reason)
         for inv, outcome in decision.results:
             self._count(outcome.kind)
             if session is not None:
                 session.record(compiler, args, inv, outcome)
         cached = bool(decision.results) and all(o.kind == "hit" for _, o in decision.results)
         return self._reply("CompileResult", exit_code=decision.returncode, stdout=decision.stdout,
-                           stderr=decision.stderr, cached=cached)
+                           stderr=self._news(config) + decision.stderr, cached=cached)
 
     def _count(self, kind: str) -> None:
         name = {"hit": "hits", "miss": "misses", "passthrough": "uncacheable", "failed": "failed"}.get(kind)
@@ -503,13 +515,13 @@ class Daemon:
         if isinstance(decision, Exec):
             self._count("passthrough")
             rc, out, err = run_tool([tool, *args], cwd, env, umask)
-            return self._reply("LinkResult", exit_code=rc, stdout=out, stderr=err, cached=False,
+            return self._reply("LinkResult", exit_code=rc, stdout=out, stderr=self._news(config) + err, cached=False,
                                warning=f"not cached: {decision.reason}")
         for _inv, outcome in decision.results:
             self._count(outcome.kind)
         cached = bool(decision.results) and all(o.kind == "hit" for _, o in decision.results)
         return self._reply("LinkResult", exit_code=decision.returncode, stdout=decision.stdout,
-                           stderr=decision.stderr, cached=cached, warning=None)
+                           stderr=self._news(config) + decision.stderr, cached=cached, warning=None)
 
     def _fp_check(self, fields: dict[str, Any]) -> bytes:
         from zccache.core.fingerprint import FingerprintError
@@ -566,13 +578,6 @@ def _identity(path: str, follow: bool = True) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _int_or(text: str | None, default: int) -> int:
-    try:
-        return max(0, int(text)) if text else default
-    except ValueError:
-        return default
-
-
 def _drain(conn: socket.socket, limit: int = 1 << 20) -> None:
     """Stop sending, then read and drop what the peer still sends (bounded)."""
     try:
@@ -602,7 +607,7 @@ def main() -> int:
     env = dict(os.environ)
     directory, sock_path = zccache_wire.daemon_paths(env)
     try:
-        prepare_runtime_dir(directory)
+        runtime_dir.prepare(directory)
     except OSError as exc:
         sys.stderr.write(f"zccache daemon: {exc}\n")
         return 1
@@ -615,6 +620,7 @@ def main() -> int:
         os.unlink(sock_path)  # left by a daemon that died without cleaning up
     except FileNotFoundError:
         pass
+    runtime_dir.sweep_dead(directory)  # and those of other daemons that did
     try:
         daemon = Daemon(env, sock_path)
     except Exception as exc:
@@ -643,10 +649,7 @@ def main() -> int:
         daemon.stats.flush()
         daemon.store.refresh_recency()
         if _identity(sock_path, follow=False) == daemon.socket_identity:
-            try:
-                os.unlink(sock_path)  # ours: no other daemon can bind while we hold the lock
-            except OSError:
-                pass
+            runtime_dir.remove(sock_path)  # ours: no other daemon can bind while we hold the lock
         listener.close()
         daemon.store.close()
         os.close(lock_fd)

@@ -26,12 +26,15 @@ _CCACHE_TWINS = {"CCACHE_DIR": "ZCCACHE_CACHE_DIR", "CCACHE_MAXSIZE": "ZCCACHE_M
                  "CCACHE_BASEDIR": "ZCCACHE_BASEDIR", "CCACHE_SLOPPINESS": "ZCCACHE_SLOPPINESS",
                  "CCACHE_DISABLE": "ZCCACHE_DISABLE", "CCACHE_PREFIX": "ZCCACHE_PREFIX",
                  "CCACHE_UMASK": "ZCCACHE_UMASK", "CCACHE_REMOTE_STORAGE": "ZCCACHE_REMOTE",
-                 "CCACHE_HASHDIR": "ZCCACHE_HASHDIR", "CCACHE_EXTRAFILES": "ZCCACHE_EXTRAFILES"}
+                 "CCACHE_HASHDIR": "ZCCACHE_HASHDIR", "CCACHE_EXTRAFILES": "ZCCACHE_EXTRAFILES",
+                 "CCACHE_MAXFILES": "ZCCACHE_MAXFILES", "CCACHE_DIRECT": "ZCCACHE_DIRECT",
+                 "CCACHE_CONFIGPATH": "ZCCACHE_CONFIGPATH"}
 
 
 # What the doctor looks for, and the fix it gives: the docs' troubleshooting page lists these.
 CHECKS: tuple[tuple[str, str], ...] = (
-    ("a setting is invalid (a size, a umask, a timeout)", "correct it; zccache config shows them all"),
+    ("a setting's value is not one it can take (a size, a switch, seconds, a umask, a relative base dir), "
+     "or zccache.conf names a setting zccache does not have", "correct it; zccache config shows them all"),
     ("zccache.conf is ignored: another user's, writable by others, or a line that is not a setting",
      "chmod go-w it, own it, correct the line"),
     ("the compiler ($CC, or cc) is not found, or not recognised as gcc, clang or emcc: its compiles pass through",
@@ -79,14 +82,13 @@ def _cmd_doctor(ns: argparse.Namespace) -> int:
 
 
 def diagnose(env: dict[str, str], cwd: str, compiler: str | None = None) -> Iterator[Finding]:
-    from zccache.core.config import Config, ConfigError
+    from zccache.core.config import Config
 
-    try:
-        config = Config.from_env(env)
-    except ConfigError as exc:
-        yield Finding(False, f"a setting is invalid: {exc}", "correct it (zccache config shows them all)")
-        return
+    config = Config.from_env(env)
     yield from _settings_file(env)
+    for problem in config.problems:
+        if " is ignored: " not in problem:  # that one is _settings_file's, with its own fix
+            yield Finding(False, f"bad setting: {problem}", "correct it (zccache config lists every setting)")
     yield _compiler(env, cwd, compiler or env.get("CC") or "cc")
     yield from _cache_dir(config)
     yield _daemon(env)
@@ -109,12 +111,6 @@ def _settings_file(env) -> Iterator[Finding]:
     why = settings_file.untrusted(st)
     if why:
         yield Finding(False, f"{path} is ignored: {why}", f"chmod go-w {path} (and own it)")
-        return
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            settings_file.parse(f.read(), path)
-    except settings_file.SettingsError as exc:
-        yield Finding(False, f"{exc}", "correct that line; the whole file is ignored until then")
 
 
 def _compiler(env, cwd: str, name: str) -> Finding:
@@ -150,7 +146,7 @@ def _cache_dir(config) -> Iterator[Finding]:
     from zccache.core.store import Store, StoreError
 
     try:
-        store = Store(config.cache_dir, config.maxsize, umask=config.umask)
+        store = Store.for_config(config)
     except StoreError as exc:
         yield Finding(False, f"cache directory unusable: {exc}",
                       "point ZCCACHE_CACHE_DIR at a directory you can write")
@@ -165,13 +161,15 @@ def _cache_dir(config) -> Iterator[Finding]:
                       "fix its permissions or point ZCCACHE_CACHE_DIR elsewhere")
         return
     used, limit = store.volume(), store.size_limit
-    shown = "no limit" if limit >= UNLIMITED else f"{limit / 2**30:.1f} GiB"
+    from zccache.core.control import human_size
+
+    shown = "no limit" if limit >= UNLIMITED else human_size(limit)
     if limit < UNLIMITED and used > 0.9 * limit:
         yield Finding(False, f"cache directory {config.cache_dir} is {used * 100 // limit} % full "
-                             f"({used / 2**20:.0f} MiB of {shown}): entries are evicted as fast as they come",
+                             f"({human_size(used)} of {shown}): entries are evicted as fast as they come",
                       "raise the limit: zccache -M 20G")
     else:
-        yield Finding(True, f"cache directory {config.cache_dir} writable, {used / 2**20:.0f} MiB of {shown}")
+        yield Finding(True, f"cache directory {config.cache_dir} writable, {human_size(used)} of {shown}")
 
 
 def _daemon(env) -> Finding:

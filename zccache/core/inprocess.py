@@ -31,9 +31,11 @@ class InProcessCache:
 
         self.settings = dict(settings)
         self.config = Config.from_env({**os.environ, **self.settings})
+        for line in self.config.problems:  # once per build: this object serves all of it
+            sys.stderr.write(f"zccache: {line}\n")
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         try:
-            self.store: Store | None = Store(self.config.cache_dir, self.config.maxsize, umask=self.config.umask)
+            self.store: Store | None = Store.for_config(self.config)
             self.pm.register(StatsRecorder(self.store))
             from zccache.core.tiers import attach
 

@@ -26,7 +26,8 @@ class LocalLevel:
 
     name = "local"
 
-    def __init__(self, directory: str, size_limit: int, umask: int | None = None) -> None:
+    def __init__(self, directory: str, size_limit: int, umask: int | None = None, max_files: int = 0) -> None:
+        self.max_files = max_files
         try:
             make_cache_dirs(directory, umask)
             self._cache = diskcache.Cache(os.path.join(directory, "store"), size_limit=size_limit,
@@ -49,9 +50,41 @@ class LocalLevel:
     def put(self, key: str, raw: bytes) -> None:
         try:
             self._cache.set(key, raw, retry=True)
+            self.enforce()
         except sqlite3.Error:
             self.reconnect()
             raise
+
+    def set_limits(self, size_limit: int, max_files: int) -> None:
+        """New limits (a daemon's request names a limit set since it started)."""
+        if size_limit != self._cache.size_limit:
+            self._cache.reset("size_limit", size_limit)
+        self.max_files = max_files
+
+    def enforce(self) -> int:
+        """Meet both limits now; how many entries went. diskcache evicts at most ten
+        entries per write, which a lowered limit, or one value larger than the ten it
+        evicts, leaves exceeded; and it has no limit on the number of entries."""
+        removed = 0
+        if self._cache.volume() > self._cache.size_limit:
+            removed += int(self._cache.cull(retry=True))
+        if self.max_files:
+            excess = len(self._cache) - self.max_files
+            if excess > 0:
+                removed += self._evict("SELECT key FROM Cache ORDER BY access_time LIMIT ?", (excess,))
+        return removed
+
+    def unused_since(self, when: float) -> list[str]:
+        """Keys not read or written since when (a time.time())."""
+        rows = self._cache._sql("SELECT key FROM Cache WHERE access_time < ?", (when,)).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def _evict(self, query: str, args: tuple) -> int:
+        # diskcache has no public way to list keys by recency: its own table, read-only
+        removed = 0
+        for (key,) in self._cache._sql(query, args).fetchall():
+            removed += bool(self._cache.delete(key, retry=True))
+        return removed
 
     def delete(self, key: str) -> None:
         try:

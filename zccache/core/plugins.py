@@ -31,6 +31,7 @@ BUILTINS = (
     "zccache.core.exec_command",
     "zccache.core.check_command",
     "zccache.core.config_command",
+    "zccache.core.daemon_commands",
     "zccache.core.doctor_command",
     "zccache.core.symlinks_command",
     "zccache.core.tiers.opendal_tier",

@@ -21,11 +21,13 @@ import sys
 import threading
 from collections.abc import Mapping
 
+from zccache.core.setting_defs import named
+
 NAME = "zccache.conf"
 # read by the launchers before the file could be: the environment's alone
 ENV_ONLY = frozenset({"ZCCACHE_CACHE_DIR", "ZCCACHE_DIR", "ZCCACHE_DAEMON", "ZCCACHE_DAEMON_TIMEOUT",
-                      "ZCCACHE_RUNTIME_DIR", "ZCCACHE_SESSION_ID"})
-_memo: dict[str, tuple[tuple, dict[str, str]]] = {}
+                      "ZCCACHE_RUNTIME_DIR", "ZCCACHE_SESSION_ID", "ZCCACHE_CONFIGPATH"})
+_memo: dict[str, tuple[tuple, dict[str, str], tuple[str, ...]]] = {}
 _lock = threading.Lock()
 _warned: set[str] = set()
 
@@ -37,56 +39,71 @@ class SettingsError(ValueError):
 def path_for(env: Mapping[str, str]) -> str:
     import zccache_wire
 
+    chosen = env.get("ZCCACHE_CONFIGPATH")
+    if chosen:
+        return os.path.abspath(os.path.expanduser(chosen))
     return os.path.join(zccache_wire.cache_dir(env), NAME)
 
 
-def parse(text: str, where: str = NAME) -> dict[str, str]:
+def parse(text: str, where: str = NAME) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(settings, problems): each line that is not a setting zccache knows is one
+    problem, naming the file and line, and is left out; the rest of the file counts.
+    ccache's names (max_size = 10G) are read as ours."""
     settings: dict[str, str] = {}
+    problems: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         name, sep, value = line.partition("=")
         name, value = name.strip(), value.strip()
-        if not sep or not name.startswith("ZCCACHE_") or not name.replace("_", "").isalnum():
-            raise SettingsError(f"{where}:{number}: not a ZCCACHE_NAME = value line")
-        if name in ENV_ONLY:
-            raise SettingsError(f"{where}:{number}: {name} is read before this file: set it in the environment")
-        settings[name] = value
-    return settings
+        setting = named(name) if sep else None
+        if setting is None:
+            problems.append(f"{where}:{number}: {'unknown setting ' + name if sep else 'not a NAME = value line'}"
+                            " (ignored)")
+        elif setting.name in ENV_ONLY:
+            problems.append(f"{where}:{number}: {setting.name} is read before this file: set it in the environment")
+        else:
+            settings[setting.name] = value
+    return settings, tuple(problems)
 
 
 def load(env: Mapping[str, str]) -> dict[str, str]:
     """The file's settings for this environment's cache directory ({} when none, or
     when it is not to be trusted); read again only when the file changes."""
+    return _load(env)[0]
+
+
+def file_problems(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The lines of the file that set nothing, or why the whole file is ignored."""
+    return _load(env)[1]
+
+
+def _load(env: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
     path = path_for(env)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
-        return {}
+        return {}, ()
     try:
         st = os.fstat(fd)
         sig = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         with _lock:
             held = _memo.get(path)
         if held is not None and held[0] == sig:
-            return held[1]
+            return held[1], held[2]
         why = untrusted(st)
         if why:
             _warn_once(path, f"zccache: ignoring {path}: {why}")
-            return {}
+            return {}, (f"{path} is ignored: {why}",)
         with os.fdopen(os.dup(fd), encoding="utf-8", errors="replace") as f:
             text = f.read(1 << 20)
     finally:
         os.close(fd)
-    try:
-        settings = parse(text, path)
-    except SettingsError as exc:
-        _warn_once(path, f"zccache: ignoring {path}: {exc}")
-        settings = {}
+    settings, problems = parse(text, path)
     with _lock:
-        _memo[path] = (sig, settings)
-    return settings
+        _memo[path] = (sig, settings, problems)
+    return settings, problems
 
 
 def untrusted(st: os.stat_result) -> str:
@@ -121,7 +138,8 @@ def write(env: Mapping[str, str], name: str, value: str) -> str:
             lines = f.read().splitlines()
     except FileNotFoundError:
         pass
-    parse(f"{name} = {value}")  # the new line must be one the file may hold
+    if parse(f"{name} = {value}")[1]:  # the new line must be one the file may hold
+        raise SettingsError(parse(f"{name} = {value}", path)[1][0])
     out, done = [], False
     for line in lines:
         if line.split("#", 1)[0].partition("=")[0].strip() == name:

@@ -118,15 +118,22 @@ class Store:
     Every value is framed with its checksum; one that fails it is dropped and
     counted, never handed out."""
 
-    def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0, umask: int | None = None) -> None:
+    def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0, umask: int | None = None,
+                 max_files: int = 0) -> None:
         """umask: the cache directory's own (ZCCACHE_UMASK, as ccache's umask setting),
         for a directory a group shares; None keeps it the user's alone."""
         self.directory = directory
         self._memory = _Memory(memory_bytes) if memory_bytes > 0 else None
-        self.local = LocalLevel(directory, size_limit, umask)
+        self.local = LocalLevel(directory, size_limit, umask, max_files)
         self.counters_level = Counters(directory, umask)
         self.later: list[Level] = []  # remote levels (core/tiers/), in order
         self.corrupt_dropped = 0
+
+    @classmethod
+    def for_config(cls, config, memory_bytes: int = 0) -> Store:
+        """The store a Config names, with its limits."""
+        return cls(config.cache_dir, config.maxsize, memory_bytes=memory_bytes, umask=config.umask,
+                   max_files=config.max_files)
 
     def add_levels(self, levels: list[Level]) -> None:
         """Levels after the local one; each takes only the keys its accepts() allows."""
@@ -238,6 +245,16 @@ class Store:
             except Exception as exc:
                 return checked, bad, [f"index check failed: {_one_line(exc)}"]
         return checked, bad, [str(w.message).splitlines()[0] for w in caught]
+
+    def evict_unused(self, seconds: float, dry_run: bool = False) -> int:
+        """ccache's --evict-older-than: every entry not used for that long."""
+        import time
+
+        keys = self.local.unused_since(time.time() - seconds)
+        if not dry_run:
+            for key in keys:
+                self.delete(key)
+        return len(keys)
 
     def clear(self) -> int:
         if self._memory is not None:

@@ -18,7 +18,10 @@ key), and the local frame's own checksum is checked again after that.
 
 A remote that fails (down, slow, garbage) costs the build nothing but its cache:
 each request has a timeout (``ZCCACHE_REMOTE_TIMEOUT``, 2 s), and after three failures
-in a row the tier is not asked again for a minute (the breaker), counted.
+in a row the tier is not asked again for a minute (the breaker), counted. A failure
+that took the whole timeout, or one from a tier that has not answered yet (a host
+that does not resolve, a server that is not there), opens the breaker at once: a
+build pays for an unusable remote once, not once per compile.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def attach(store, pm, config, warn, count=None) -> None:
     warned = _Once(warn)
     levels = []
     for tier in tiers:
-        level = Background(RemoteLevel(tier, secret, counted, warned), counted)
+        level = Background(RemoteLevel(tier, secret, counted, warned, config.remote_timeout), counted)
         levels.append(ReadOnly(level) if config.remote_readonly else level)
     store.add_levels(levels)
 
@@ -123,8 +126,10 @@ class RemoteLevel:
     """One tier as a level: values sealed to their key, a breaker, the remote
     counters. Only results and manifests travel (accepts)."""
 
-    def __init__(self, tier: Tier, secret: bytes | None, count, warn) -> None:
+    def __init__(self, tier: Tier, secret: bytes | None, count, warn, timeout: float = 2.0) -> None:
         self.tier = tier
+        self.timeout = timeout
+        self._answered = False  # has the tier ever answered (a hit, a miss, a write)?
         self.name = tier.name
         self.secret = secret
         self._count = count  # (counter name, amount)
@@ -145,9 +150,9 @@ class RemoteLevel:
         try:
             data = self.tier.get(key)
         except Exception as exc:
-            self._failed(exc)
+            self._failed(exc, time.monotonic() - started)
             return None
-        self._failures = 0
+        self._failures, self._answered = 0, True
         self._count("remote.ms", int((time.monotonic() - started) * 1000))
         self._count("remote.requests", 1)
         if data is None:
@@ -166,13 +171,14 @@ class RemoteLevel:
         if not self._closed():
             self._count("remote.writes_skipped", 1)
             return
+        started = time.monotonic()
         try:
             self.tier.put(key, seal(key, raw, self.secret))
         except Exception as exc:
-            self._failed(exc)
+            self._failed(exc, time.monotonic() - started)
             self._count("remote.write_errors", 1)
             return
-        self._failures = 0
+        self._failures, self._answered = 0, True
         self._count("remote.writes", 1)
 
     # -- the breaker -------------------------------------------------------------------
@@ -180,11 +186,11 @@ class RemoteLevel:
     def _closed(self) -> bool:
         return time.monotonic() >= self._open_until
 
-    def _failed(self, exc: Exception) -> None:
+    def _failed(self, exc: Exception, took: float) -> None:
         self._count("remote.errors", 1)
         with self._lock:
             self._failures += 1
-            opened = self._failures >= FAILURES_TO_OPEN
+            opened = self._failures >= FAILURES_TO_OPEN or not self._answered or took >= 0.8 * self.timeout
             if opened:
                 self._open_until = time.monotonic() + OPEN_SECONDS
                 self._failures = 0
