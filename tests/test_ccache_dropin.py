@@ -114,7 +114,7 @@ def test_ccache_options_run_in_ccache_order(zc, tmp_path):
     assert "cache_miss\t0" in printed and any(line.startswith("files_in_cache\t") for line in printed)
     assert zc.run("--print-version", cwd=tmp_path).stdout.strip().count(b".") == 2
     # refused, or wrong: one line, never a traceback
-    for args, rc, text in ((["-X", "3"], 1, b"nothing to recompress"), (["--inspect", "x"], 1, b"not files"),
+    for args, rc, text in ((["-X", "fast"], 1, b"is not a zstd level"), (["--inspect", "x"], 1, b"not files"),
                            (["-o", "compiler_check=content"], 1, b"no setting like ccache's compiler_check"),
                            (["-o", "max_size=lots"], 1, b"is not a size"), (["--evict-older-than", "7w"], 1, b"7d"),
                            (["-M"], 2, b"-M needs SIZE"), (["--frobnicate"], 2, b"unknown option --frobnicate")):

@@ -110,7 +110,7 @@ def test_ccache_flags_mean_what_they_mean_in_ccache(zc, tmp_path):
     assert "(environment) ZCCACHE_MAXSIZE = 1G" in overridden  # the environment wins, as in ccache
     assert zc.run("--max-size=0", cwd=tmp_path).returncode == 0
     assert b"no limit" in zc.run("-s", cwd=tmp_path).stdout
-    assert b"Compression: none" in zc.run("-x", cwd=tmp_path).stdout
+    assert b"Compression: zstd level 1 (the default)" in zc.run("-x", cwd=tmp_path).stdout
     bad = zc.run("-M", cwd=tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
     bad = zc.run("-M", "lots", cwd=tmp_path)

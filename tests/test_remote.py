@@ -141,6 +141,11 @@ def test_second_machine_builds_from_redis(zc, tmp_path, redis):
     stop(zc, env_a)
     a = stats(zc, env_a)
     assert a["hits"] == 0 and a["misses"] > 20 and a["remote"]["writes"] >= 2 * a["misses"]  # results and manifests
+    cli = need("redis-cli", "redis-server")
+    results = [k for k in redis_cli(redis, "--raw", "keys", "*").split() if "/r/" in k]
+    heads = {subprocess.run([cli, "-p", str(redis.port), "--raw", "getrange", k, "36", "39"], capture_output=True,
+                            check=True).stdout[:4] for k in results}
+    assert results and heads == {b"ZC1z"}  # sealed (36 bytes), then a zstd frame: compressed on the wire as on disk
     cmake_build(zc, sources["b"], env_b)
     b = stats(zc, env_b)
     assert (b["hits"], b["misses"]) == (a["misses"], 0)

@@ -18,17 +18,17 @@ from pathlib import Path
 
 import msgpack
 import pytest
-from blake3 import blake3
 
 from support import compile_checked as compile_ok
-from support import write
+from support import incompressible, write
+from zccache.core import frames
 
 pytestmark = pytest.mark.parametrize("zc", ["native"], indirect=True)
 
 GROUP = 65534  # the cache's group
 MEMBER = 65533  # a second user in it
 OUTSIDER = 65532  # a user who is not
-BIG = "".join(f"int f{i}(int x) {{ return x * {i} + {i % 7}; }}\n" for i in range(3000))  # a value file
+BIG = incompressible()  # a value file
 
 
 def as_user(uid: int, gid: int, *command: str) -> subprocess.CompletedProcess:
@@ -181,12 +181,12 @@ def test_a_restore_writes_only_what_the_command_line_names(zc, tmp_path):
     keys = [k for k in cache.iterkeys() if str(k).startswith("r:")]
     assert len(keys) == 1
     raw = cache.get(keys[0])
-    result = msgpack.unpackb(raw[36:], raw=False)
+    result = msgpack.unpackb(frames.payload(raw), raw=False)
     assert isinstance(result, dict) and result.get("files")
     result["files"] = [*result["files"], [str(tmp_path / "abs-planted"), b"x"], ["../climbed-planted", b"x"],
                        ["object", b"not the object"]]
     payload = msgpack.packb(result, use_bin_type=True)
-    cache.set(keys[0], raw[:4] + blake3(payload).digest() + payload)
+    cache.set(keys[0], frames.frame(payload, 1))
     cache.close()
     compile_ok(zc, tmp_path, "a.c")
     assert not (tmp_path / "abs-planted").exists() and not (tmp_path.parent / "climbed-planted").exists()

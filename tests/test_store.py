@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from support import no_traceback, write
+from support import incompressible, no_traceback, write
 
-BIG = "static const int table[20000] = {%s};\nint big(int i) { return table[i]; }\n" % ",".join(str(i) for i in range(1, 200))
+BIG = incompressible("big")
 
 
 def compile_ok(zc, cwd: Path, src: str, obj: str, env=None):
@@ -63,7 +63,7 @@ def test_size_limit_evicts_least_recently_used(zc, tmp_path):
     env = {"ZCCACHE_MAXSIZE": "400KiB"}
     n = 12
     for i in range(n):
-        write(tmp_path / f"b{i}.c", BIG.replace("big(", f"big{i}("))
+        write(tmp_path / f"b{i}.c", incompressible(f"big{i}"))
         compile_ok(zc, tmp_path, f"b{i}.c", f"b{i}.o", env=env)
     stats = zc.stats(env=env)
     assert stats["max_size"] == 400 * 1024

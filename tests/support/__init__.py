@@ -122,3 +122,10 @@ def compile_checked(zc, cwd: Path, source: str = "a.c", env: dict[str, str] | No
     assert zc.plain("gcc", "-c", source, "-o", "ref.o", cwd=cwd).returncode == 0
     assert (cwd / obj).read_bytes() == (cwd / "ref.o").read_bytes()
     return done.stderr
+
+
+def incompressible(name: str = "table", ints: int = 20000) -> str:
+    """A C source whose object is large and does not compress (pseudo-random
+    constants): stored compressed it still takes a value file of its own."""
+    values = ",".join(str((i * 2654435761 + 12345) % 2**31) for i in range(ints))
+    return f"const int {name}[{ints}] = {{{values}}};\nint {name}_at(int i) {{ return {name}[i]; }}\n"

@@ -28,6 +28,7 @@ class State:
     verbose: int = 0
     format: str = "tab"
     dry_run: bool = False
+    threads: int = 0  # --threads: 0 is every core
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def _dry_run(state: State, value: str) -> int:
 def _threads(state: State, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         return _error(f"--threads: {value!r} is not a number of threads")
-    return 0  # zccache's -c and --evict-older-than are single SQLite transactions: nothing to spread
+    state.threads = int(value)
+    return 0
 
 
 def _limit(name: str, what: str) -> Callable[[State, str], int]:
@@ -172,6 +174,28 @@ def _evict_older_than(state: State, value: str) -> int:
     return 0
 
 
+def _recompress(state: State, value: str) -> int:
+    from zccache.core.setting_defs import READERS, BadValue
+
+    text = value.strip()
+    try:
+        level = None if text == "uncompressed" else READERS["level"](text)
+    except BadValue as exc:
+        return _error(f"-X: {value!r} is not {exc}, or uncompressed")
+    store, error = control.store_or_error()
+    if store is None:
+        return _error(error)
+    done, before, after = store.recompress(level, state.threads)
+    setting = ("ZCCACHE_COMPRESSION", "0") if level is None else ("ZCCACHE_COMPRESSION_LEVEL", str(level))
+    if level is not None and not _write("ZCCACHE_COMPRESSION", "1"):
+        return 1
+    if not _write(*setting):
+        return 1
+    print(f"Recompressed {done} entries {'to uncompressed' if level is None else f'at level {level}'}: "
+          f"{control.human_size(before)} -> {control.human_size(after)}; {setting[0]} = {setting[1]} in zccache.conf")
+    return 0
+
+
 def _hash_file(state: State, value: str) -> int:
     from zccache.core.hashing import hash_file
 
@@ -241,16 +265,17 @@ OPTIONS: tuple[Option, ...] = (
            _limit("ZCCACHE_MAXFILES", "file")),
     Option("-M", "--max-size", "SIZE", "set the size limit (ZCCACHE_MAXSIZE) in zccache.conf: kB, MB, GB decimal, "
            "KiB, MiB, GiB binary, a bare number GiB; 0: no limit", _limit("ZCCACHE_MAXSIZE", "size")),
-    Option("-X", "--recompress", "LEVEL", "refused", instead="zccache stores results uncompressed, so there is "
-           "nothing to recompress: -c and -M bound the cache"),
+    Option("-X", "--recompress", "LEVEL", "rewrite every value at zstd LEVEL (or uncompressed), on all cores, "
+           "each keeping its place in the LRU order; LEVEL is then the setting", _recompress),
     Option("-o", "--set-config", "KEY=VALUE", "set a setting in zccache.conf, by ccache's name or ours",
            _set_config),
-    Option("-x", "--show-compression", "", "what the store keeps and how", _sub("config", "--compression")),
+    Option("-x", "--show-compression", "", "stored and original sizes, the ratio, by kind (compiles, links, rust, "
+           "manifests)", _sub("config", "--compression")),
     Option("-p", "--show-config", "", "every setting in effect and where it came from", _sub("config")),
     Option("", "--show-log-stats", "", "refused", instead=_NO_LOG),
     Option("-s", "--show-stats", "", "hits, misses, uncacheable compiles by reason, the size (-v: the settings "
            "and every counter)", _sub("stats")),
-    Option("", "--threads", "THREADS", "accepted; nothing zccache does from the command line is threaded",
+    Option("", "--threads", "THREADS", "the threads -X compresses on (default: every core)",
            _threads, early=True),
     Option("-v", "--verbose", "", "more detail from -s", _verbose, early=True),
     Option("-z", "--zero-stats", "", "zero the counters (the daemon's too)", _sub("stats", "--zero")),

@@ -182,6 +182,7 @@ def _cmd_stats(ns: argparse.Namespace) -> int:
     summary = summarize(store.counters())
     summary.update(cache_dir=store.directory, cache_size=store.volume(), max_size=store.size_limit, entries=store.entries())
     if ns.json:
+        summary["store"] = store.composition()  # by kind: entries, stored and original bytes (zccache -x)
         print(json.dumps(summary, indent=2))
         return 0
     from rich.console import Console

@@ -39,6 +39,7 @@ class Config:
     prefix: tuple[str, ...] = ()  # ZCCACHE_PREFIX: a miss's compile runs as PREFIX compiler args (distcc)
 
     max_files: int = 0  # ZCCACHE_MAXFILES: most entries kept; 0: no limit
+    compression: int | None = 0  # the zstd level values are written at; None: ZCCACHE_COMPRESSION=0
     problems: tuple[str, ...] = ()  # bad values and what is used instead (setting_defs.check)
 
     @classmethod
@@ -69,5 +70,6 @@ class Config:
             remote_timeout=v["ZCCACHE_REMOTE_TIMEOUT"],
             prefix=tuple(env.get("ZCCACHE_PREFIX", "").split()),
             max_files=v["ZCCACHE_MAXFILES"] or 0,
+            compression=v["ZCCACHE_COMPRESSION_LEVEL"] if v["ZCCACHE_COMPRESSION"] else None,
             problems=checked.problems,
         )

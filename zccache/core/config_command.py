@@ -75,6 +75,7 @@ def _effective(name: str, default: str, config) -> str:
 
 
 def _compression(config) -> int:
+    from zccache.core import control
     from zccache.core.store import Store, StoreError
 
     try:
@@ -82,7 +83,31 @@ def _compression(config) -> int:
     except StoreError as exc:
         sys.stderr.write(f"zccache config: {exc}\n")
         return 1
-    print("Compression: none. Values are msgpack, checksummed, stored as they are: an object restored")
-    print("from the cache costs no decompression, and the size limit counts the bytes on disk.")
-    print(f"Entries: {store.entries()}; size: {store.volume()} bytes")
+    from rich.console import Console
+    from rich.table import Table
+
+    parts = store.composition()
+    level = "none (ZCCACHE_COMPRESSION=0)" if config.compression is None else (
+        f"zstd level {config.compression or 1}{' (the default)' if config.compression == 0 else ''}")
+    table = Table(title=f"zccache store: {config.cache_dir}", title_justify="left")
+    for name in ("kind", "entries", "stored", "original", "ratio", "compressed entries"):
+        table.add_column(name, justify="left" if name == "kind" else "right")
+    total = {"entries": 0, "stored": 0, "original": 0, "compressed": 0}
+    for kind, row in sorted(parts.items()):
+        table.add_row(kind, *_figures(row, control.human_size))
+        for k in total:
+            total[k] += row[k]
+    table.add_row("all", *_figures(total, control.human_size), style="bold")
+    console = Console(highlight=False)
+    console.print(f"Compression: {level}")
+    console.print(table)
+    overhead = max(store.volume() - total["stored"], 0)
+    console.print(f"On disk: {control.human_size(store.volume())} (values {control.human_size(total['stored'])}, "
+                  f"index and free pages {control.human_size(overhead)})")
     return 0
+
+
+def _figures(row: dict[str, int], size) -> tuple[str, ...]:
+    ratio = row["original"] / row["stored"] if row["stored"] else 0.0
+    return (str(row["entries"]), size(row["stored"]), size(row["original"]), f"{ratio:.2f} x",
+            str(row["compressed"]))

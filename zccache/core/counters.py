@@ -9,14 +9,14 @@ import sqlite3
 import diskcache
 
 from zccache.core.local_level import StoreError, one_line
-from zccache.core.safe_disk import disk_class, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, disk_class, share_db_files
 
 
 class Counters:
     def __init__(self, directory: str, umask: int | None = None) -> None:
         try:
             self._stats = diskcache.Cache(os.path.join(directory, "stats"), eviction_policy="none", timeout=60,
-                                          disk=disk_class(umask))
+                                          disk=disk_class(umask), **WAL_SETTINGS)
             share_db_files(os.path.join(directory, "stats"), umask)
         except Exception as exc:
             raise StoreError(f"cannot open cache at {directory}: {one_line(exc)}") from None
@@ -39,6 +39,12 @@ class Counters:
             self._stats.close()
         except Exception:
             pass
+
+    def checkpoint(self) -> None:
+        try:
+            self._stats._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except Exception:
+            pass  # another process mid-transaction: the next pause will do
 
     def close(self) -> None:
         self._stats.close()

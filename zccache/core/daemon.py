@@ -147,6 +147,7 @@ class Daemon:
         threading.Thread(target=self._keepalive, name="keepalive", daemon=True).start()
         listener.settimeout(0.5)
         uid = os.getuid()
+        checkpointed = self._last
         while not self._stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -156,7 +157,11 @@ class Daemon:
                 self.stats.flush()
                 self.store.refresh_recency()
                 with self._lock:
+                    quiet = self._active == 0 and self._last != checkpointed
                     idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
+                if quiet:  # a pause in the build: fold the write-ahead logs into the databases
+                    checkpointed = self._last
+                    self.store.checkpoint()
                 if idle:
                     self._log("idle, stopping")
                     break
@@ -408,6 +413,7 @@ class Daemon:
         local = self.store.local
         if (config.maxsize, config.max_files) != (local.size_limit, local.max_files):
             local.set_limits(config.maxsize, config.max_files)  # set since this daemon started (-M, -F)
+        self.store.compression = config.compression  # and -o compression_level=...
         umask = fields.get("umask")
         return env, config, umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None
 

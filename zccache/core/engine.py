@@ -371,7 +371,7 @@ class Engine:
                 raise Uncacheable(f"output not written: {role}") from None
             files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data, executable])
         store.set("r:" + key, {"files": files, "stdout": run.stdout if "stdout" in inv.streams else b"",
-                               "stderr": run.stderr if "stderr" in inv.streams else b""})
+                               "stderr": run.stderr if "stderr" in inv.streams else b""}, tag=inv.family.name)
         info = getattr(inv.family, "artifact_info", None)
         listed = info(inv) if info is not None else None
         if listed:

@@ -35,7 +35,7 @@ class ReadOnly:
     def put(self, key: str, raw: bytes) -> None:
         return None
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: str, value: Any, tag: str | None = None) -> None:
         return None
 
     def __getattr__(self, name: str) -> Any:

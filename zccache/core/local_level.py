@@ -14,7 +14,7 @@ import sqlite3
 
 import diskcache
 
-from zccache.core.safe_disk import disk_class, make_cache_dirs, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, disk_class, make_cache_dirs, share_db_files
 
 
 class StoreError(Exception):
@@ -31,7 +31,8 @@ class LocalLevel:
         try:
             make_cache_dirs(directory, umask)
             self._cache = diskcache.Cache(os.path.join(directory, "store"), size_limit=size_limit,
-                                          eviction_policy="least-recently-used", timeout=60, disk=disk_class(umask))
+                                          eviction_policy="least-recently-used", timeout=60, disk=disk_class(umask),
+                                          **WAL_SETTINGS)
             share_db_files(os.path.join(directory, "store"), umask)
         except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
             raise StoreError(f"cannot open cache at {directory}: {one_line(exc)}") from None
@@ -47,9 +48,9 @@ class LocalLevel:
         except Exception:
             return b"corrupt"
 
-    def put(self, key: str, raw: bytes) -> None:
+    def put(self, key: str, raw: bytes, tag: str | None = None) -> None:
         try:
-            self._cache.set(key, raw, retry=True)
+            self._cache.set(key, raw, tag=tag, retry=True)
             self.enforce()
         except sqlite3.Error:
             self.reconnect()
@@ -78,6 +79,38 @@ class LocalLevel:
         """Keys not read or written since when (a time.time())."""
         rows = self._cache._sql("SELECT key FROM Cache WHERE access_time < ?", (when,)).fetchall()
         return [str(row[0]) for row in rows]
+
+    def heads(self, size: int):
+        """(key, tag, stored bytes, the first size bytes) of every value, for the
+        composition of the store (zccache -x) without reading every value whole."""
+        rows = self._cache._sql("SELECT key, tag, filename, length(value), substr(value, 1, ?) FROM Cache",
+                                (size,)).fetchall()
+        for key, tag, filename, length, head in rows:
+            if filename is None:
+                yield str(key), tag, int(length or 0), bytes(head or b"")
+                continue
+            handle = None
+            try:
+                handle = self._cache.get(key, default=None, read=True, retry=True)
+                if handle is None or not hasattr(handle, "read"):
+                    continue
+                stored = os.fstat(handle.fileno()).st_size
+                yield str(key), tag, stored, handle.read(size)
+            except Exception:
+                continue  # evicted meanwhile, or refused: not part of the store's composition
+            finally:
+                if hasattr(handle, "close"):
+                    handle.close()
+
+    def by_recency(self) -> list[tuple[str, str | None, float]]:
+        """(key, tag, access time) of every entry, least recently used first."""
+        rows = self._cache._sql("SELECT key, tag, access_time FROM Cache ORDER BY access_time").fetchall()
+        return [(str(k), t, float(a)) for k, t, a in rows]
+
+    def replace(self, key: str, raw: bytes, tag: str | None, access_time: float) -> None:
+        """A value rewritten in place (zccache -X) that keeps its place in the LRU order."""
+        self._cache.set(key, raw, tag=tag, retry=True)
+        self._cache._sql("UPDATE Cache SET access_time = ? WHERE key = ?", (access_time, key))
 
     def _evict(self, query: str, args: tuple) -> int:
         # diskcache has no public way to list keys by recency: its own table, read-only
@@ -130,6 +163,12 @@ class LocalLevel:
             self._cache.close()
         except Exception:
             pass
+
+    def checkpoint(self) -> None:
+        try:
+            self._cache._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except Exception:
+            pass  # another process mid-transaction: the next pause will do
 
     def close(self) -> None:
         self._cache.close()

@@ -35,6 +35,12 @@ class RefusedValue(ValueError):
     one reaches the store, which counts the entry damaged and drops it."""
 
 
+# The write-ahead log is checkpointed every 256 pages (1 MiB) and cut back to 1 MiB
+# after: SQLite's defaults let it sit at 4 MiB and more beside a running daemon's
+# store, which is what a CI job that saves the cache directory would carry.
+WAL_SETTINGS = {"sqlite_wal_autocheckpoint": 256, "sqlite_journal_size_limit": 1 << 20}
+
+
 def disk_class(umask: int | None) -> type[diskcache.Disk]:
     """The Disk for a umask; diskcache wants a class, and a class attribute keeps the
     setting out of the database's Settings table (where any writer could change it)."""

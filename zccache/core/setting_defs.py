@@ -93,6 +93,16 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _level(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = None
+    if value is None or not -131072 <= value <= 22:
+        raise BadValue("a zstd level from -131072 to 22 (0: the default level)")
+    return value
+
+
 def parse_umask(text: str) -> int | None:
     """"002", "0o002" or "2": octal, as ccache's umask setting; "" for none."""
     text = text.strip()
@@ -137,7 +147,7 @@ def _absolute(text: str) -> str:
 
 READERS: dict[str, Callable[[str], Any]] = {
     "text": str, "size": parse_size, "switch": _switch, "seconds": _seconds, "count": _count,
-    "positive": _positive, "umask": parse_umask, "sloppiness": _sloppiness, "absolute": _absolute,
+    "positive": _positive, "umask": parse_umask, "level": _level, "sloppiness": _sloppiness, "absolute": _absolute,
 }
 
 
@@ -157,6 +167,10 @@ SETTINGS: tuple[Setting, ...] = (
             ccache="extra_files_to_hash"),
     Setting("ZCCACHE_SLOPPINESS", "", "time_macros: cache sources that use __DATE__/__TIME__ (ccache's other "
             "words are accepted; zccache needs none of them)", "sloppiness", "sloppiness"),
+    Setting("ZCCACHE_COMPRESSION", "1", "results and manifests are stored compressed with zstd (locally and in the "
+            "remote tier); 0 stores them as they are", "switch", "compression"),
+    Setting("ZCCACHE_COMPRESSION_LEVEL", "0", "the zstd level, as ccache's: 0 the default (1), negative faster, "
+            "higher smaller (up to 22); zccache -X LEVEL recompresses what is stored", "level", "compression_level"),
     Setting("ZCCACHE_LINKS", "1", "links and static archives are cached too; 0 runs them plainly (counted)", "switch"),
     Setting("ZCCACHE_DISABLE", "0", "1 runs every compile plainly (still counted)", "switch", "disable"),
     Setting("ZCCACHE_DAEMON", "1", "0: never use or start the daemon", "switch"),

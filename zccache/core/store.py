@@ -6,10 +6,12 @@ them in that order and a hit at a later level fills the local one; a write goes 
 the local level at once and to each later level that takes the key. Counters live
 apart (counters.py).
 
-Every value is framed as MAGIC + blake3(payload) + payload and the digest is
-checked on every read: a truncated or corrupted entry (a torn disk write, a stray
+Every value is framed (frames.py: its format, a blake3 of the stored bytes, the
+msgpack of the value, zstd-compressed unless ZCCACHE_COMPRESSION=0) and the digest
+is checked on every read: a truncated or corrupted entry (a torn disk write, a stray
 editor, a bad sector, a remote's garbage) is deleted and reported as absent, never
-handed back.
+handed back. A value is decompressed once, where it is decoded; the memory level
+holds it decoded.
 
 Result values are named by a digest of everything that made them, so a copy checked
 once stays right for as long as it is held, and get() serves them from memory.
@@ -20,21 +22,20 @@ checks what it is given against the files and reads the disk when it does not se
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import Any
 
 import msgpack
-from blake3 import blake3
 
+from zccache.core import frames
 from zccache.core.counters import Counters
 from zccache.core.levels import Level
 from zccache.core.local_level import LocalLevel, StoreError
 
 __all__ = ["Store", "StoreError"]
 
-MAGIC = b"ZC1\0"
-_HEADER = len(MAGIC) + 32
 IMMUTABLE_PREFIXES = ("r:",)  # result values: their key is a digest of their inputs
 RECALLED_PREFIXES = ("m:",)  # manifests: each entry is checked against the files before use
 _HELD_PREFIXES = IMMUTABLE_PREFIXES + RECALLED_PREFIXES
@@ -44,22 +45,9 @@ _HELD_PREFIXES = IMMUTABLE_PREFIXES + RECALLED_PREFIXES
 MANIFEST_WEIGHT = 8
 
 
-def _held_size(key: str, raw: bytes) -> int:
-    """What a value costs the memory tier: its stored size, weighted by kind."""
-    return len(raw) * (MANIFEST_WEIGHT if key.startswith(RECALLED_PREFIXES) else 1)
-
-
-def _frame(payload: bytes) -> bytes:
-    return MAGIC + blake3(payload).digest() + payload
-
-
-def _unframe(value: object) -> bytes | None:
-    if not isinstance(value, bytes) or len(value) < _HEADER or not value.startswith(MAGIC):
-        return None
-    payload = value[_HEADER:]
-    if blake3(payload).digest() != value[len(MAGIC) : _HEADER]:
-        return None
-    return payload
+def _held_size(key: str, packed: int) -> int:
+    """What a value costs the memory tier: its msgpack size, weighted by kind."""
+    return packed * (MANIFEST_WEIGHT if key.startswith(RECALLED_PREFIXES) else 1)
 
 
 class _Memory:
@@ -119,10 +107,12 @@ class Store:
     counted, never handed out."""
 
     def __init__(self, directory: str, size_limit: int, memory_bytes: int = 0, umask: int | None = None,
-                 max_files: int = 0) -> None:
+                 max_files: int = 0, compression: int | None = None) -> None:
         """umask: the cache directory's own (ZCCACHE_UMASK, as ccache's umask setting),
-        for a directory a group shares; None keeps it the user's alone."""
+        for a directory a group shares; None keeps it the user's alone. compression:
+        the zstd level values are written at (None: stored as they are)."""
         self.directory = directory
+        self.compression = compression
         self._memory = _Memory(memory_bytes) if memory_bytes > 0 else None
         self.local = LocalLevel(directory, size_limit, umask, max_files)
         self.counters_level = Counters(directory, umask)
@@ -133,7 +123,7 @@ class Store:
     def for_config(cls, config, memory_bytes: int = 0) -> Store:
         """The store a Config names, with its limits."""
         return cls(config.cache_dir, config.maxsize, memory_bytes=memory_bytes, umask=config.umask,
-                   max_files=config.max_files)
+                   max_files=config.max_files, compression=config.compression)
 
     def add_levels(self, levels: list[Level]) -> None:
         """Levels after the local one; each takes only the keys its accepts() allows."""
@@ -149,17 +139,19 @@ class Store:
             if value is not None:
                 return value
         raw = self.local.get(key)
+        checked = False
         if raw is None:
             raw = self._from_later(key)
             if raw is None:
                 return None
-        value = _decode(raw)
+            checked = True  # _from_later checked its frame: once is enough
+        value, packed = _decode(raw, checked)
         if value is None:
             self.corrupt_dropped += 1
             self.delete(key)
             self.incr("corrupt_dropped")
         elif memory is not None and key.startswith(_HELD_PREFIXES):
-            memory.put(key, value, _held_size(key, raw))
+            memory.put(key, value, _held_size(key, packed))
         return value
 
     def recall(self, key: str) -> Any | None:
@@ -172,11 +164,13 @@ class Store:
         if self._memory is not None:
             self.local.touch(self._memory.take_touched())
 
-    def set(self, key: str, value: Any) -> None:
-        raw = _frame(msgpack.packb(value, use_bin_type=True))
-        self.local.put(key, raw)
+    def set(self, key: str, value: Any, tag: str | None = None) -> None:
+        """tag: the tool family of a result, for zccache -x's sizes by kind."""
+        packed = msgpack.packb(value, use_bin_type=True)
+        raw = frames.frame(packed, self.compression)
+        self.local.put(key, raw, tag)
         if self._memory is not None and key.startswith(RECALLED_PREFIXES):
-            self._memory.put(key, value, _held_size(key, raw))
+            self._memory.put(key, value, _held_size(key, len(packed)))
         for level in self.later:
             if _accepts(level, key):
                 try:
@@ -193,7 +187,7 @@ class Store:
                 raw = level.get(key)
             except Exception:
                 continue
-            if raw is None or _unframe(raw) is None:
+            if raw is None or not frames.sound(raw):  # decoded (and decompressed) once, by get()
                 continue
             try:
                 self.local.put(key, raw)
@@ -233,7 +227,7 @@ class Store:
             raw = self.local.get(key)
             if raw is None:
                 continue  # evicted meanwhile
-            value = _decode(raw)
+            value, _ = _decode(raw)
             if value is None or not _well_formed(key, value):
                 bad.append(key)
                 if repair:
@@ -245,6 +239,49 @@ class Store:
             except Exception as exc:
                 return checked, bad, [f"index check failed: {_one_line(exc)}"]
         return checked, bad, [str(w.message).splitlines()[0] for w in caught]
+
+    def composition(self) -> dict[str, dict[str, int]]:
+        """By kind: entries, bytes stored, bytes before compression, entries stored
+        compressed. Read from each value's frame header, not from the whole value."""
+        out: dict[str, dict[str, int]] = {}
+        for key, tag, stored, head in self.local.heads(frames.HEADER + 18):
+            _, original = frames.sizes(head, stored)
+            row = out.setdefault(_kind(key, tag), {"entries": 0, "stored": 0, "original": 0, "compressed": 0})
+            row["entries"] += 1
+            row["stored"] += stored
+            row["original"] += original if original is not None else stored
+            row["compressed"] += head[:4] == frames.ZSTD
+        return out
+
+    def recompress(self, level: int | None, threads: int = 0) -> tuple[int, int, int]:
+        """Every value rewritten at level (None: uncompressed), each keeping its place
+        in the LRU order; the work is spread over threads (zstd lets go of the GIL).
+        Returns (values rewritten, bytes before, bytes after)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(entry: tuple[str, str | None, float]):
+            key = entry[0]
+            raw = self.local.get(key)
+            if raw is None or raw == b"corrupt":
+                return None
+            payload = frames.payload(raw)
+            if payload is None:
+                return None  # damaged: zccache check --repair deals with those
+            new = frames.frame(payload, level)
+            return (entry, len(raw), new) if new != raw else None
+
+        done = before = after = 0
+        with ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1) as pool:
+            for answer in pool.map(one, self.local.by_recency(), chunksize=16):
+                if answer is None:
+                    continue
+                (key, tag, access_time), old_size, new = answer
+                self.local.replace(key, new, tag, access_time)
+                done, before, after = done + 1, before + old_size, after + len(new)
+        if self._memory is not None:
+            self._memory.drop()
+        self.compression = level
+        return done, before, after
 
     def evict_unused(self, seconds: float, dry_run: bool = False) -> int:
         """ccache's --evict-older-than: every entry not used for that long."""
@@ -271,6 +308,12 @@ class Store:
     def size_limit(self) -> int:
         return self.local.size_limit
 
+    def checkpoint(self) -> None:
+        """The write-ahead logs folded into the databases and cut to nothing, so a cache
+        directory copied while the daemon waits (a CI job saving it) is its bytes."""
+        for level in (self.local, self.counters_level):
+            level.checkpoint()
+
     def close(self) -> None:
         self.local.close()
         self.counters_level.close()
@@ -281,14 +324,27 @@ def _accepts(level: Level, key: str) -> bool:
     return accepts(key) if accepts is not None else True
 
 
-def _decode(raw: bytes) -> Any | None:
-    payload = _unframe(raw)
+def _decode(raw: bytes, checked: bool = False) -> tuple[Any | None, int]:
+    """(the value, its msgpack size); (None, 0) for anything damaged."""
+    payload = frames.payload(raw, checked)
     if payload is None:
-        return None
+        return None, 0
     try:
-        return msgpack.unpackb(payload, raw=False)
+        return msgpack.unpackb(payload, raw=False), len(payload)
     except Exception:
-        return None
+        return None, 0
+
+
+KINDS = {"gcc": "compiles", "link": "links and archives", "archive": "links and archives", "rustc": "rust",
+         "exec": "exec runs"}
+
+
+def _kind(key: str, tag: str | None) -> str:
+    if key.startswith("r:"):
+        return KINDS.get(tag or "", "results (kind not recorded)")
+    if key.startswith("m:"):
+        return "manifests"
+    return "other (tool memos, records, indexes)"
 
 
 def _well_formed(key: str, value: Any) -> bool:
