@@ -119,6 +119,15 @@ class Tool:
         if self.name in cmds:
             run_env([self.launcher, *cmds[self.name]], self.env)
 
+    def cache_bytes(self) -> int | None:
+        """The cache directory's bytes (as `du -sb`) a moment after a build, its server
+        or daemon still running (zccache folds its write-ahead logs in when the build
+        pauses): what a CI job saving the directory carries."""
+        if self.cache is None:
+            return None
+        time.sleep(1.5)
+        return sum(p.lstat().st_size for p in self.cache.rglob("*") if p.is_file() and not p.is_symlink())
+
     def fresh(self) -> None:
         """As on a machine that never ran the tool: no server or daemon, an empty cache."""
         self.stop()
@@ -264,6 +273,7 @@ def cmake(tools: dict[str, Tool], scratch: Path, runs: int = 5, cold_runs: int =
         row["cold_configure_s"] = statistics.median(c for c, _ in cold)
         row["cold_s"] = statistics.median(b for _, b in cold)
         row["cold_stats"] = tool.stats()
+        row["cold_cache_bytes"] = tool.cache_bytes()
         time.sleep(0.5)
         tool.zero()
         warm = []
@@ -356,9 +366,12 @@ def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
                 env["CC"] = f"{tool.launcher} gcc"
                 env["CXX"] = f"{tool.launcher} g++"
         row = {}
+        if not extra:
+            tool.fresh()  # an empty cache: the cold build's bytes are its own
         tool.zero()
         row["cold_s"] = timed(cmd, env)
         row["cold_stats"] = tool.stats()
+        row["cold_cache_bytes"] = tool.cache_bytes()
         tool.zero()
         row["warm_s"] = timed(cmd, env)
         row["warm_stats"] = tool.stats()
@@ -398,9 +411,11 @@ def cargo_workload(tools: dict[str, Tool], scratch: Path) -> dict:
         if tool.launcher:
             env["RUSTC_WRAPPER"] = tool.launcher
         row = {}
+        tool.fresh()  # an empty cache: the cold build's bytes are its own
         tool.zero()
         row["cold_s"] = timed([cargo, "build", "-q"], env, proj)
         row["cold_stats"] = tool.stats()
+        row["cold_cache_bytes"] = tool.cache_bytes()
         run_env([cargo, "clean", "-q"], env, proj, check=True)
         tool.zero()
         row["warm_s"] = timed([cargo, "build", "-q"], env, proj)
@@ -511,6 +526,20 @@ def report(results: dict) -> str:
             lines.append(f"| {name} | {row['cold_s']:.2f} | {ratio(row['cold_s'], none.get('cold_s'))} | "
                          f"{row['warm_s']:.2f} | {ratio(row['warm_s'], none.get('warm_s'))} | "
                          f"{row['warm_stats'].get('hits', '-')} |")
+        lines.append("")
+    sizes = [(label, results["workloads"].get(key)) for key, label in
+             (("cmake", "cmake (brotli)"), ("pip", "pip (brotli sdist)"), ("cargo", "cargo"))]
+    sizes = [(label, w) for label, w in sizes if w and "tools" in w]
+    if sizes:
+        names = [n for n in dict.fromkeys(n for _, w in sizes for n in w["tools"])
+                 if any(w["tools"].get(n, {}).get("cold_cache_bytes") for _, w in sizes)]
+        lines += ["#### cache directory after the cold build (bytes as `du -sb`, 1.5 s after, servers running)", "",
+                  "| workload | " + " | ".join(names) + " | zccache vs ccache |",
+                  "|---|" + "---:|" * (len(names) + 1)]
+        for label, w in sizes:
+            got = {n: w["tools"].get(n, {}).get("cold_cache_bytes") for n in names}
+            cells = [f"{got[n] / 1e6:.2f} MB" if got[n] else "-" for n in names]
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio(got.get('zccache'), got.get('ccache'))} |")
         lines.append("")
     for name, w in results["workloads"].items():
         if "skipped" in w:
