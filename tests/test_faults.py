@@ -328,3 +328,20 @@ def running(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except OSError:
         return False
+
+
+def test_a_broken_install_still_builds(zc, tmp_path):
+    """A dependency that will not import (a half-upgraded venv): each compile says so
+    in one line and runs the compiler itself; the object is the compiler's."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "zstandard.py").write_text("raise ImportError('zstandard is half installed')\n")
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    assert zc.plain("gcc", "-c", "a.c", "-o", "ref.o", cwd=tmp_path).returncode == 0
+    for daemon in ("1", "0"):
+        env = {"PYTHONPATH": str(broken), "ZCCACHE_DAEMON": daemon}
+        done = zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "a.o").read_bytes() == (tmp_path / "ref.o").read_bytes()
+        assert b"zstandard is half installed" in done.stderr and b"Traceback" not in done.stderr
+        (tmp_path / "a.o").unlink()

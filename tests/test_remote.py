@@ -94,6 +94,49 @@ def webdav(tmp_path) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture
+def memcached(tmp_path) -> Iterator[str]:
+    port = free_port()
+    as_root = ["-u", "root"] if os.geteuid() == 0 else []  # memcached refuses root without saying so
+    server = Server([need("memcached", "memcached"), *as_root, "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+                     "-m", "64", "-I", "8m"], port, "memcached", tmp_path / "memcached.log")
+    yield f"memcached://127.0.0.1:{port}/builds"
+    server.stop()
+
+
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # its fixed key
+
+
+@pytest.fixture
+def azblob(tmp_path) -> Iterator[str]:
+    """Azure Blob through Azurite, Microsoft's emulator (npm; .ci/run installs it)."""
+    port = free_port()
+    exe = shutil.which("azurite-blob")
+    if exe is None:
+        pytest.fail("azurite-blob not found: npm install -g azurite (.ci/run does)")
+    server = Server([exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(tmp_path / "azurite"),
+                     "--silent", "--skipApiVersionCheck"], port, "azurite", tmp_path / "azurite.log")
+    endpoint = f"http://127.0.0.1:{port}/devstoreaccount1"
+    from azure.storage.blob import BlobServiceClient
+
+    BlobServiceClient(endpoint, credential={"account_name": "devstoreaccount1", "account_key": AZURITE_KEY}
+                      ).create_container("zccache")
+    yield f"azblob://zccache/builds?endpoint={endpoint}&account_name=devstoreaccount1&account_key={AZURITE_KEY}"
+    server.stop()
+
+
+@pytest.fixture
+def gcs(tmp_path) -> Iterator[str]:
+    """Google Cloud Storage through gcp-storage-emulator (PyPI)."""
+    port = free_port()
+    server = Server([shutil.which("gcp-storage-emulator", path=BIN) or "gcp-storage-emulator", "start", "--host",
+                     "127.0.0.1", "--port", str(port), "--in-memory", "--default-bucket", "zccache"], port,
+                    "gcp-storage-emulator", tmp_path / "gcs.log")
+    yield (f"gcs://zccache/builds?endpoint=http://127.0.0.1:{port}&allow_anonymous=true&disable_vm_metadata=true"
+           "&disable_config_load=true")
+    server.stop()
+
+
 def machine(zc, tmp_path: Path, name: str, remote: str, **extra: str) -> dict[str, str]:
     """A second machine's settings: its own cache directory (and daemon)."""
     env = {"ZCCACHE_CACHE_DIR": str(tmp_path / f"cache-{name}"), "ZCCACHE_REMOTE": remote,
@@ -155,8 +198,8 @@ def test_second_machine_builds_from_redis(zc, tmp_path, redis):
     stop(zc, env_b)
 
 
-@pytest.mark.parametrize("backend", ["s3", "webdav"])
-def test_second_machine_hits_through_s3_and_webdav(zc, tmp_path, backend, request):
+@pytest.mark.parametrize("backend", ["s3", "webdav", "memcached", "azblob", "gcs"])
+def test_second_machine_hits_through_every_listed_backend(zc, tmp_path, backend, request):
     remote = request.getfixturevalue(backend)
     for name in ("a", "b"):
         write(tmp_path / name / "a.c", '#include "h.h"\nint a(void) { return V; }\n')

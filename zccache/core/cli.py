@@ -38,6 +38,31 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, never a traceback
         text = str(exc).strip().splitlines()
         sys.stderr.write(f"zccache: internal error: {type(exc).__name__}: {text[0] if text else ''}\n")
+        return _compile_plainly(args)
+
+
+def _compile_plainly(args: list[str]) -> int:
+    """A compile the cache failed on (a broken install, a bug) still builds: the tool
+    runs as if zccache were not there. Anything else is the error it was (70)."""
+    if not args or args[0].startswith("-") or args[0] in BUILTIN_COMMANDS or args[0] in PLUGIN_COMMANDS \
+            or _SETTING.match(args[0]):
+        return 70
+    tool = control.resolve_tool(args[0], os.getcwd(), os.environ.get("PATH"))
+    if tool is None:
+        return 70
+    try:
+        from zccache.core.launcher import is_self
+    except Exception:  # what broke may be under it: the names and our own path then
+        def is_self(path: str) -> bool:
+            real = os.path.realpath(path)
+            return os.path.basename(real) in wire.CLIENT_NAMES or real == os.path.realpath(sys.argv[0])
+    if is_self(tool):
+        return 70
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execv(tool, [tool, *args[1:]])
+    except OSError:
         return 70
 
 

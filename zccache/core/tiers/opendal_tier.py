@@ -6,8 +6,10 @@
                                               AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
     webdav+http://host:8080/path              WebDAV (webdav+https for TLS)
     memcached://host:11211                    memcached
-    gcs://bucket/prefix, azblob://container/prefix?endpoint=...
-                                              Google Cloud Storage, Azure Blob
+    gcs://bucket/prefix                       Google Cloud Storage (credentials as OpenDAL
+                                              finds them: GOOGLE_APPLICATION_CREDENTIALS ...)
+    azblob://container/prefix?endpoint=https://ACCOUNT.blob.core.windows.net&account_name=...
+                                              Azure Blob (account_key=..., or AZBLOB_* variables)
 
 Query parameters other than the ones named are handed to the OpenDAL service as
 options, so a backend's own settings need no code here.
@@ -77,6 +79,9 @@ class OpendalTier:
         except Exception as exc:
             raise ConfigError(f"ZCCACHE_REMOTE {url!r}: {str(exc).splitlines()[0]}") from None
         self._op = op.layer(layers.TimeoutLayer(timeout=timeout, io_timeout=timeout))
+        # object stores take a content type; GCS's emulator (and some proxies) answer a
+        # write without one with a document OpenDAL cannot read
+        self._typed = bool(op.capability().write_with_content_type)
         self._not_found = opendal.exceptions.NotFound
         parts = urllib.parse.urlsplit(url)
         self.name = f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
@@ -88,4 +93,7 @@ class OpendalTier:
             return None
 
     def put(self, key: str, value: bytes) -> None:
-        self._op.write(_path(key), value)
+        if self._typed:
+            self._op.write(_path(key), value, content_type="application/octet-stream")
+        else:
+            self._op.write(_path(key), value)
