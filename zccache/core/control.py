@@ -47,6 +47,9 @@ def compile_main(args: list[str]) -> int:
         from zccache.core.stats import StatsRecorder
 
         pm.register(StatsRecorder(store))
+        from zccache.core.toolchains import tool_memo
+
+        tool_memo.keep_in(store)
         from zccache.core.tiers import attach
 
         attach(store, pm, config, warn_line)

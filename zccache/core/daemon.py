@@ -94,6 +94,9 @@ class Daemon:
         settings = check(env).values
         self.store = Store.for_config(self.config, memory_bytes=settings["ZCCACHE_DAEMON_MEMORY_MB"] << 20)
         self._cache_identity = _identity(self.config.cache_dir)
+        from zccache.core.toolchains import tool_memo
+
+        tool_memo.keep_in(self.store)  # what tools said of themselves outlives this daemon
         self.pm = make_manager(memo_dir=self.config.cache_dir)
         from zccache.core.tiers import attach
 

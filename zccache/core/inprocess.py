@@ -37,6 +37,9 @@ class InProcessCache:
         try:
             self.store: Store | None = Store.for_config(self.config)
             self.pm.register(StatsRecorder(self.store))
+            from zccache.core.toolchains import tool_memo
+
+            tool_memo.keep_in(self.store)
             from zccache.core.tiers import attach
 
             attach(self.store, self.pm, self.config, lambda text: sys.stderr.write(f"zccache: {text}\n"))

@@ -7,14 +7,16 @@ from collections.abc import Mapping
 
 
 def run_tool(command: list[str], cwd: str, env: Mapping[str, str], umask: int | None = None,
-             timeout: float | None = None) -> tuple[int, bytes, bytes]:
+             timeout: float | None = None, given: bytes | None = None) -> tuple[int, bytes, bytes]:
     """Run command, capturing its output so that it can be stored and replayed.
 
     stdin is closed: a cacheable run never reads it (reading stdin is a passthrough).
-    A timeout is for questions asked of a tool (probes), never for a compile."""
+    A probe may give it input (given). A timeout is for questions asked of a tool
+    (probes), never for a compile."""
     try:
-        proc = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, check=False,
-                              stdin=subprocess.DEVNULL, umask=-1 if umask is None else umask, timeout=timeout)
+        proc = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, check=False, input=given,
+                              stdin=subprocess.DEVNULL if given is None else None,
+                              umask=-1 if umask is None else umask, timeout=timeout)
     except OSError as exc:
         return 127, b"", f"zccache: cannot run {command[0]!r}: {exc.strerror}\n".encode()
     except subprocess.TimeoutExpired:

@@ -53,7 +53,7 @@ class ArchiveFamily:
 
 
 FAMILY = ArchiveFamily()
-_deterministic: ToolMemo[bool] = ToolMemo()
+_deterministic: ToolMemo[bool] = ToolMemo("archiver")
 
 
 def deterministic_by_default(tool: str, env: Mapping[str, str]) -> bool:

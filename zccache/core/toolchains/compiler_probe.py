@@ -46,9 +46,9 @@ class Probe:
     version: str = ""
 
 
-_probes: ToolMemo[Probe] = ToolMemo()
-_native: ToolMemo[str] = ToolMemo()
-_search: ToolMemo[tuple[tuple[str, ...], tuple[str, ...]]] = ToolMemo()
+_probes: ToolMemo[Probe] = ToolMemo("compiler", Probe)
+_native: ToolMemo[str] = ToolMemo("native-flags")
+_search: ToolMemo[tuple[tuple[str, ...], tuple[str, ...]]] = ToolMemo("driver-search")
 # What decides where gcc's driver looks for its programs and its specs files
 DRIVER_ENV = ("GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH")
 
@@ -126,7 +126,7 @@ def _ask(tool: str, env: Mapping[str, str]) -> Probe:
     if kind == "gcc":
         machine = _answer(tool, "-dumpmachine", cwd, env)
         version = _answer(tool, "-dumpversion", cwd, env)
-        as_depfile = _assembler_lists_inputs(tool, cwd, env)
+        as_depfile = _assembler_lists_inputs(programs, cwd, env)
     return Probe(kind, macros, tuple(dict.fromkeys(programs)), _honours_source_date_epoch(tool, cwd, env), config,
                  as_depfile, machine, version)
 
@@ -136,15 +136,17 @@ def _answer(tool: str, option: str, cwd: str, env: Mapping[str, str]) -> str:
     return out.decode("utf-8", "surrogateescape").strip() if rc == 0 else ""
 
 
-def _assembler_lists_inputs(tool: str, cwd: str, env: Mapping[str, str]) -> bool:
-    """Whether the assembler behind this gcc writes a dependency file (GNU as --MD)."""
+def _assembler_lists_inputs(programs: list[str], cwd: str, env: Mapping[str, str]) -> bool:
+    """Whether the assembler behind this gcc writes a dependency file (GNU as --MD):
+    asked of the assembler itself, as `-###` named it, so that no probe is a
+    compile a build recorder (Bear) would list."""
+    assemblers = [p for p in programs if os.path.basename(p) == "as" or os.path.basename(p).endswith("-as")]
+    if not assemblers:
+        return False
     with tempfile.TemporaryDirectory(prefix="zccache-probe-") as tmp:
-        source = os.path.join(tmp, "x.s")
-        with open(source, "w") as f:
-            f.write("\n")
         deps = os.path.join(tmp, "x.d")
-        rc, _, _ = run_tool([tool, "-c", source, "-o", os.path.join(tmp, "x.o"), "-Wa,--MD," + deps], cwd, env,
-                            timeout=PROBE_SECONDS)
+        rc, _, _ = run_tool([assemblers[0], "--MD", deps, "-o", os.path.join(tmp, "x.o")], cwd, env,
+                            timeout=PROBE_SECONDS, given=b"\n")
         return rc == 0 and os.path.isfile(deps)
 
 
@@ -169,12 +171,8 @@ def _emscripten_config(tool: str, cwd: str, env: Mapping[str, str]) -> tuple[str
 
 
 def _honours_source_date_epoch(tool: str, cwd: str, env: Mapping[str, str]) -> bool:
-    with tempfile.TemporaryDirectory(prefix="zccache-probe-") as tmp:
-        source = os.path.join(tmp, "date.c")
-        with open(source, "w") as f:
-            f.write("__DATE__ __TIME__\n")
-        rc, out, _ = run_tool([tool, "-E", "-P", source], cwd, {**env, "SOURCE_DATE_EPOCH": "86400"},
-                              timeout=PROBE_SECONDS)
+    rc, out, _ = run_tool([tool, "-E", "-P", "-x", "c", "-"], cwd, {**env, "SOURCE_DATE_EPOCH": "86400"},
+                          timeout=PROBE_SECONDS, given=b"__DATE__ __TIME__\n")  # stdin: no source file to record
     return rc == 0 and b'"Jan  2 1970" "00:00:00"' in out
 
 

@@ -101,7 +101,7 @@ class LinkerProbe:
     lib_dirs: tuple[str, ...]  # the driver's and the linker's own library search dirs, in order
 
 
-_probes: ToolMemo[LinkerProbe] = ToolMemo()
+_probes: ToolMemo[LinkerProbe] = ToolMemo("linker", LinkerProbe)
 
 
 def linker_probe(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
