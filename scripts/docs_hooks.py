@@ -4,14 +4,28 @@ so the docs cannot drift from what the program reads and checks."""
 
 from __future__ import annotations
 
+import html
+import os
+import re
+import sys
+
+# mkdocs run from a checkout (pip install -e '.[test]' has mkdocs): the project's
+# modules are beside this directory, whether or not the package is installed
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _text(meaning: str) -> str:
+    """A meaning as Markdown shows it as written: <uid> is text, __DATE__ is code."""
+    return re.sub(r"(__\w+__)", r"`\1`", html.escape(meaning, quote=False)).replace("|", "&#124;")
+
 
 def _settings_table() -> str:
     from zccache.core.setting_defs import SETTINGS
 
-    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows = ["| variable | default | meaning | ccache's name |", "|---|---|---|---|"]
     for s in SETTINGS:
         default = f"`{s.default}`" if s.default else "unset"
-        rows.append(f"| `{s.name}` | {default} | {s.meaning.replace('|', '&#124;')} |")
+        rows.append(f"| `{s.name}` | {default} | {_text(s.meaning)} | {f'`{s.ccache}`' if s.ccache else ''} |")
     return "\n".join(rows)
 
 
