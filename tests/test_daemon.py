@@ -341,9 +341,11 @@ def test_session_journal_and_analyze(zc, tmp_path):
     write(tmp_path / "t.c", "const char *t = __TIME__;\n")
     for args in (["-c", "a.c", "-o", "a.o"], ["-c", "a.c", "-o", "a.o"], ["-c", "t.c", "-o", "t.o"]):
         assert zc.run("gcc", *args, cwd=tmp_path, env=env).returncode == 0
-    stats = json.loads(zc.run("session-stats", sid, cwd=tmp_path).stdout)
+    stats = json.loads(zc.run("session-stats", sid, "--json", cwd=tmp_path).stdout)
     assert (stats["compilations"], stats["hits"], stats["misses"], stats["uncacheable"]) == (3, 1, 1, 1)
-    ended = zc.run("session-end", sid, cwd=tmp_path)
+    shown = zc.run("session-stats", sid, cwd=tmp_path, env={"COLUMNS": "200"}).stdout.decode()
+    assert "Hit rate" in shown and "50.0 %" in shown  # a table, as zccache stats prints
+    ended = zc.run("session-end", sid, "--json", cwd=tmp_path)
     assert ended.returncode == 0 and json.loads(ended.stdout)["hits"] == 1
     lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert [line["result"] for line in lines] == ["miss", "hit", "passthrough"]

@@ -68,18 +68,43 @@ def test_report_in_a_headless_browser_shows_the_journals_numbers(zc, tmp_path):
     assert float(shown["hit_rate"]) == round(100 * results["hit"] / (results["hit"] + results["miss"]), 1)
     # per directory: every directory of the journal, sorted as the address asked
     dirs = cells(dom, "dirs")
-    by_dir = Counter(os.path.dirname(r["source"]) for r in rows if r["source"])
+    compiles = [r for r in rows if r["family"] == "gcc"]  # links and archives are rows of their own kind
+    assert len(compiles) < len(rows)
+    by_dir = Counter(os.path.dirname(r["source"]) for r in compiles if r["source"])
     assert {d[0] for d in dirs} >= set(by_dir)
     hits_column = [int(d[2]) for d in dirs]
     assert hits_column == sorted(hits_column, reverse=True)
     for name, compiles, hits, misses, *_ in dirs:
         if name in by_dir:
             assert int(compiles) == by_dir[name]
-            assert int(hits) == sum(r["result"] == "hit" for r in rows if r["source"] and os.path.dirname(r["source"]) == name)
+            assert int(hits) == sum(r["result"] == "hit" for r in compiles
+                                    if r["source"] and os.path.dirname(r["source"]) == name)
+    assert not any(d[0].endswith(("b1", "b2")) or "(no source)" in d[0] for d in dirs)  # no .o as a "source"
     # why the edited build missed: the header, named
     misses = cells(dom, "misses")
-    assert misses and all(len(m) == 3 for m in misses)
+    assert misses and all(len(m) == 4 for m in misses)  # ms, kind, what, why
     reasons = {r[0]: int(r[1]) for r in cells(dom, "reasons")}
     assert reasons.get("miss: a header changed") == 10
     assert sum((r.get("why") or "").endswith("mathlib/config.h changed") for r in rows) == 10
     assert "<svg" in dom and dom.count("<svg") >= 2  # the timeline and the hit rate, inline
+
+
+def test_report_errors_are_one_line_about_what_the_user_gave(zc, tmp_path):
+    journal = tmp_path / "j.jsonl"
+    journal.write_text(json.dumps({"ts": 1.0, "duration_ms": 2.0, "result": "hit", "family": "gcc",
+                                   "source": str(tmp_path / "a.c")}) + "\n")
+    target = tmp_path / "no-such-dir" / "r.html"
+    done = zc.run("analyze", str(journal), "--html", str(target), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.decode() == f"zccache: cannot write {target}: No such file or directory\n"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    done = zc.run("analyze", str(empty), cwd=tmp_path)
+    assert done.returncode == 1 and b"ZCCACHE_SESSION_ID" in done.stderr and done.stdout == b""
+    fake = tmp_path / "no-matplotlib"
+    fake.mkdir()
+    (fake / "matplotlib.py").write_text("raise ImportError('no matplotlib here')\n")
+    done = zc.run("analyze", str(journal), "--html", str(tmp_path / "r.html"), cwd=tmp_path,
+                  env={"PYTHONPATH": str(fake)})
+    assert done.returncode == 1 and done.stdout == b""  # said before any work, not after the text report
+    assert done.stderr == b"zccache: the HTML report draws its plots with matplotlib: pip install 'pyzccache[report]'\n"

@@ -142,9 +142,11 @@ def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
     s_start.set_defaults(func=_cmd_session_start)
     s_stats = sub.add_parser("session-stats", help="statistics of a running session")
     s_stats.add_argument("session_id")
+    s_stats.add_argument("--json", action="store_true", help="machine-readable output")
     s_stats.set_defaults(func=_cmd_session_stats)
     s_end = sub.add_parser("session-end", help="end a session and print its statistics")
     s_end.add_argument("session_id")
+    s_end.add_argument("--json", action="store_true", help="machine-readable output")
     s_end.set_defaults(func=_cmd_session_end)
     analyze = sub.add_parser("analyze", help="hit rate, miss reasons, slowest compiles from a session journal")
     analyze.add_argument("journal")
@@ -293,10 +295,31 @@ def _cmd_session_start(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _print_session(stats) -> None:
+def _print_session(stats, as_json: bool) -> None:
+    """A table, as `zccache stats` prints; --json for scripts."""
     import json
 
-    print(json.dumps(stats, indent=2) if stats is not None else "no statistics (tracking was off)")
+    if stats is None:
+        print("no statistics (tracking was off)")
+        return
+    if as_json:
+        print(json.dumps(stats, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"zccache session {stats.get('session_id')}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    lookups = int(stats.get("hits", 0)) + int(stats.get("misses", 0))
+    for label, key in (("Runs", "compilations"), ("Hits", "hits"), ("Misses", "misses"),
+                       ("Uncacheable", "uncacheable"), ("Failed", "failed")):
+        table.add_row(label, str(stats.get(key, 0)))
+    table.add_row("Hit rate", f"{100 * int(stats.get('hits', 0)) / lookups:.1f} %" if lookups else "-")
+    table.add_row("Time in the cache and tools", f"{float(stats.get('compile_seconds', 0)):.2f} s")
+    if stats.get("journal_path"):
+        table.add_row("Journal", str(stats["journal_path"]))
+    Console(highlight=False).print(table)
 
 
 def _cmd_session_stats(ns: argparse.Namespace) -> int:
@@ -306,7 +329,7 @@ def _cmd_session_stats(ns: argparse.Namespace) -> int:
     if answer["stats"] is None:
         sys.stderr.write(f"zccache: no session {ns.session_id} (or it does not track statistics)\n")
         return 1
-    _print_session(answer["stats"])
+    _print_session(answer["stats"], ns.json)
     return 0
 
 
@@ -314,13 +337,20 @@ def _cmd_session_end(ns: argparse.Namespace) -> int:
     answer = control.daemon_ask("SessionEnd", session_id=ns.session_id)
     if not answer or answer.get("t") != "SessionEnded":
         return _error(answer, "cannot end the session")
-    _print_session(answer["stats"])
+    _print_session(answer["stats"], ns.json)
     return 0
 
 
 def _cmd_analyze(ns: argparse.Namespace) -> int:
     from zccache.core.analyze import AnalyzeError, analyze, render
 
+    if ns.html:
+        from zccache.core.report_html import needs_matplotlib
+
+        missing = needs_matplotlib()
+        if missing:  # said before any work, not after the text report
+            sys.stderr.write(f"zccache: {missing}\n")
+            return 1
     try:
         report = analyze(ns.journal)
     except AnalyzeError as exc:

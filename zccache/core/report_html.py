@@ -19,7 +19,7 @@ import io
 import json
 import os
 
-from zccache.core.analyze import AnalyzeError, Row, read_journal
+from zccache.core.analyze import EMPTY_HINT, AnalyzeError, Row, read_journal, reason_of
 
 COLOURS = {"hit": "#2e7d32", "miss": "#c62828", "passthrough": "#9e9e9e", "failed": "#6a1b9a"}
 
@@ -44,19 +44,26 @@ def lanes(rows: list[Row]) -> list[int]:
     return out
 
 
-_CATEGORIES = (("header", "a header changed"), ("argument", "an argument changed"), ("source", "the source changed"),
-               ("environment", "an environment variable changed"), ("the compiler", "the compiler changed"),
-               ("nothing cached", "nothing cached for the output yet"))
+def hit_rate_points(rows: list[Row]) -> list[tuple[float, float]]:
+    """(seconds since the first start, hit rate so far in %) at the end of each lookup,
+    in the order the lookups ended: the line runs forward in time."""
+    begin = min((r.start for r in rows), default=0.0)
+    points, hits, lookups = [], 0, 0
+    for r in sorted(rows, key=lambda r: r.end):
+        if r.result in ("hit", "miss"):
+            lookups += 1
+            hits += r.result == "hit"
+            points.append((r.end - begin, 100 * hits / lookups))
+    return points
 
 
-def category(why: str) -> str:
-    """A miss's explanation without its particulars, to count misses by."""
-    for start, name in _CATEGORIES:
-        if why.startswith(start):
-            return name
-    if "appeared" in why:
-        return "a new file shadows a header"
-    return why or "unexplained"
+def needs_matplotlib() -> str:
+    """'' when the plots can be drawn, else the one line that says what to install."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return "the HTML report draws its plots with matplotlib: pip install 'pyzccache[report]'"
+    return ""
 
 
 def figures(rows: list[Row], bad: int, top: int = 15) -> dict:
@@ -65,6 +72,8 @@ def figures(rows: list[Row], bad: int, top: int = 15) -> dict:
     lookups = counts["hit"] + counts["miss"]
     dirs: dict[str, list] = {}
     for r in rows:
+        if r.kind != "compile":
+            continue
         d = dirs.setdefault(os.path.dirname(r.source) if r.source else "(no source)", [0, 0, 0, 0.0])
         d[0] += 1
         d[1] += r.result == "hit"
@@ -73,7 +82,7 @@ def figures(rows: list[Row], bad: int, top: int = 15) -> dict:
     reasons: dict[str, int] = {}
     for r in rows:
         if r.result != "hit":
-            key = f"miss: {category(r.why)}" if r.result == "miss" else f"{r.result}: {r.reason or '?'}"
+            key = reason_of(r)
             reasons[key] = reasons.get(key, 0) + 1
     misses = sorted((r for r in rows if r.result == "miss"), key=lambda r: -r.seconds)
     begin = rows[0].start if rows else 0.0
@@ -82,8 +91,9 @@ def figures(rows: list[Row], bad: int, top: int = 15) -> dict:
         "compiles": len(rows), **counts, "unreadable": bad,
         "hit_rate": round(100 * counts["hit"] / lookups, 1) if lookups else 0.0,
         "wall_s": round(end - begin, 3),
-        "slowest_misses": [{"ms": round(r.seconds * 1000, 1), "source": r.source, "why": r.why or r.reason}
-                           for r in misses[:top]],
+        "slowest_misses": [{"ms": round(r.seconds * 1000, 1), "kind": r.kind, "source": r.name,
+                            "why": r.why or r.reason} for r in misses[:top]],
+        "kinds": {k: sum(r.kind == k for r in rows) for k in ("compile", "link", "exec", "passthrough")},
         "reasons": [{"reason": k, "count": v} for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
         "directories": [{"directory": k, "compiles": v[0], "hits": v[1], "misses": v[2],
                          "hit_rate": round(100 * v[1] / (v[1] + v[2]), 1) if v[1] + v[2] else 0.0,
@@ -124,14 +134,8 @@ def plots(rows: list[Row]) -> tuple[str, str]:
     timeline = _svg(fig)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(10, 2.6))
-    xs, ys, hits, lookups = [], [], 0, 0
-    for r in rows:
-        if r.result in ("hit", "miss"):
-            lookups += 1
-            hits += r.result == "hit"
-            xs.append(r.start + r.seconds - begin)
-            ys.append(100 * hits / lookups)
-    ax.plot(xs, ys, color="#1565c0")
+    points = hit_rate_points(rows)
+    ax.plot([x for x, _ in points], [y for _, y in points], color="#1565c0")
     ax.set_ylim(0, 105)
     ax.set_xlabel("seconds since the first compile")
     ax.set_ylabel("hit rate so far (%)")
@@ -199,6 +203,8 @@ def write(journal: str, out: str, top: int = 15) -> dict:
         rows, bad = read_journal(journal)
     except AnalyzeError as exc:
         raise ReportError(str(exc)) from None
+    if not rows:
+        raise ReportError(EMPTY_HINT)
     data = figures(rows, bad, top)
     timeline, rate = plots(rows)
     cards = "".join(f'<div class="card">{label}<b id="n-{key}">?</b></div>' for key, label in (
@@ -222,7 +228,14 @@ def write(journal: str, out: str, top: int = 15) -> dict:
 </body></html>
 """
     tmp = f"{out}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.replace(tmp, out)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.replace(tmp, out)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ReportError(f"cannot write {out}: {exc.strerror}") from None
     return data
