@@ -108,3 +108,26 @@ def test_report_errors_are_one_line_about_what_the_user_gave(zc, tmp_path):
                   env={"PYTHONPATH": str(fake)})
     assert done.returncode == 1 and done.stdout == b""  # said before any work, not after the text report
     assert done.stderr == b"zccache: the HTML report draws its plots with matplotlib: pip install 'pyzccache[report]'\n"
+
+
+def test_a_miss_in_a_fresh_build_dir_names_what_differs(zc, tmp_path):
+    """No record for the output in a new build dir: the same source's last build is
+    the nearest, so an added option is named. A first ranlib of an archive is new to
+    ranlib, not "the compiler changed"."""
+    journal = tmp_path / "j.jsonl"
+    started = zc.run("session-start", "--journal", str(journal), cwd=tmp_path)
+    session = re.search(rb"ZCCACHE_SESSION_ID=(\S+)", started.stdout).group(1).decode().strip("'\"")
+    env = {"ZCCACHE_SESSION_ID": session}
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.c").write_text("int a(void) { return A; }\n")
+    for build, define in (("b1", "-DA=1"), ("b2", "-DA=2")):
+        (tmp_path / build).mkdir()
+        done = zc.run("gcc", define, "-c", str(src / "a.c"), "-o", "a.o", cwd=tmp_path / build, env=env)
+        assert done.returncode == 0, done.stderr
+    for cmd in (["ar", "rcs", "libx.a", "a.o"], ["ranlib", "libx.a"]):
+        assert zc.run(*cmd, cwd=tmp_path / "b2", env=env).returncode == 0
+    zc.run("session-end", session, cwd=tmp_path)
+    whys = [json.loads(line).get("why") for line in journal.read_text().splitlines()]
+    assert whys == ["nothing cached for this output yet", "argument -DA=1 is now -DA=2",
+                    "nothing cached for this output yet", "nothing cached for this output yet"], whys

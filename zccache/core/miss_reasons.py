@@ -4,8 +4,11 @@ When the direct key has a manifest, its newest entry is the nearest: the first o
 its headers that changed (or vanished), the first path that appeared before a header
 it would now shadow, or the first environment variable the tool read that has
 another value names the miss. When the direct key has none, the inputs of the direct
-key last stored for the same output (kept locally under ``o:``, never shared) are:
-the compiler, the source, the first argument that differs, the environment. A user
+key last stored for the same output by the same tool (kept locally under ``o:``,
+never shared) are: the compiler, the source, the first argument that differs, the
+environment. A fresh build directory has no such record: the inputs last stored for
+the same source by the same tool (``o:`` by source) are the nearest then, so an
+option added or a source edited is named there too. A user
 reading `zccache analyze --html` sees which header, argument or variable it was.
 """
 
@@ -42,18 +45,31 @@ def from_entry(entry: Entry, cwd: str, hashes: FileHashes, to_physical, env, map
     return "the cached entry's files match again (changed and restored during the build)"
 
 
+def _tool(inv: Invocation) -> str:
+    return os.path.basename(inv.tool)
+
+
 def record_key(inv: Invocation) -> str:
-    return "o:" + hash_bytes(("\0".join((inv.cwd, *sorted(inv.outputs.values())))).encode("utf-8", "surrogateescape"))
+    """The record of this output (in this directory, by this tool)."""
+    parts = (_tool(inv), inv.cwd, *sorted(inv.outputs.values()))
+    return "o:" + hash_bytes("\0".join(parts).encode("utf-8", "surrogateescape"))
+
+
+def source_key(inv: Invocation) -> str | None:
+    """The record of this source (wherever it was built, by this tool)."""
+    if not inv.sources:
+        return None
+    return "o:src:" + hash_bytes(f"{_tool(inv)}\0{inv.logical(inv.sources[0])}".encode("utf-8", "surrogateescape"))
 
 
 def inputs(inv: Invocation, identity: str, source_hashes: list[str]) -> dict:
     return {"identity": identity, "sources": [[inv.logical(s), h] for s, h in zip(inv.sources, source_hashes)],
-            "args": list(inv.key_args), "env": sorted([k, v] for k, v in inv.key_env.items())}
+            "args": list(inv.key_args), "env": sorted([k, v] for k, v in inv.key_env.items()), "tool": _tool(inv)}
 
 
 def from_inputs(last: object, now: dict) -> str:
     """The first difference between the inputs last stored for this output and now."""
-    if not isinstance(last, dict):
+    if not isinstance(last, dict) or last.get("tool", now["tool"]) != now["tool"]:
         return NEW
     if last.get("identity") != now["identity"]:
         return "the compiler changed (its binary, version or what it runs)"
@@ -76,4 +92,4 @@ def from_inputs(last: object, now: dict) -> str:
             if before.get(name) != value:
                 return f"environment {name} changed"
         return "an environment variable in the key was unset"
-    return "a setting or extra file in the key changed"
+    return "a setting, an extra file or the build directory in the key changed"
