@@ -150,7 +150,7 @@ class Daemon:
         threading.Thread(target=self._keepalive, name="keepalive", daemon=True).start()
         listener.settimeout(0.5)
         uid = os.getuid()
-        checkpointed = self._last
+        checkpointed = -1  # the request count at the last checkpoint
         while not self._stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -160,10 +160,10 @@ class Daemon:
                 self.stats.flush()
                 self.store.refresh_recency()
                 with self._lock:
-                    quiet = self._active == 0 and self._last != checkpointed
+                    quiet = self._active == 0 and self.counts["requests"] != checkpointed
                     idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
                 if quiet:  # a pause in the build: fold the write-ahead logs into the databases
-                    checkpointed = self._last
+                    checkpointed = self.counts["requests"]
                     self.store.checkpoint()
                 if idle:
                     self._log("idle, stopping")
