@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from support import no_traceback, write
 
 
@@ -153,3 +155,16 @@ def test_ccache_key_value_form_sets_the_variables_for_the_compile(zc, tmp_path):
     assert (stats["misses"], stats["hits"], stats["uncacheable"]) == (1, 1, {"time macros": 1})
     done = zc.run("ZCCACHE_DISABLE=1", cwd=tmp_path)
     assert (done.returncode, done.stderr) == (2, b"zccache: name the compiler after the KEY=VALUE settings\n")
+
+
+def test_output_shows_effective_values_in_units_people_read(zc, tmp_path):
+    write(tmp_path / "a.c", "int a(void) { return 1; }\n")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    config = zc.run("config", cwd=tmp_path, env={"ZCCACHE_RUNTIME_DIR": ""}).stdout.decode()
+    runtime = re.search(r"^\(default\) ZCCACHE_RUNTIME_DIR = (.+)$", config, re.M)
+    assert runtime and runtime.group(1).strip().startswith("/")  # the effective value, not blank
+    assert re.search(r"^\(default\) ZCCACHE_MAX_JOBS = \d+$", config, re.M)
+    doctor = zc.run("doctor", "--compiler", "gcc", cwd=tmp_path).stdout.decode()
+    assert re.search(r"writable, \d+\.\d KiB of 5\.0 GiB", doctor), doctor  # not "0 MiB"
+    status = zc.run("status", cwd=tmp_path, env={"COLUMNS": "200"}).stdout.decode()
+    assert re.search(r"Uptime\s+│\s+\d+ s\s+│", status), status  # not "8.844"

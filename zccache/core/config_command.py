@@ -48,7 +48,7 @@ def _cmd_config(ns: argparse.Namespace) -> int:
     print(f"# zccache.conf: {settings_file.path_for(os.environ)}"
           f"{'' if os.path.exists(settings_file.path_for(os.environ)) else ' (none)'}")
     for s in SETTINGS:
-        if s.name in os.environ:
+        if os.environ.get(s.name, "").strip():  # set and not empty: empty reads as unset everywhere
             value, origin = os.environ[s.name], "environment"
         elif s.name in from_file:
             value, origin = from_file[s.name], "zccache.conf"
