@@ -52,3 +52,18 @@ def pytest_generate_tests(metafunc):
     if getattr(metafunc.module, "ALL_CLIENTS", False) and "zc" in metafunc.fixturenames:
         if not any("zc" in marker.args[0] for marker in metafunc.definition.iter_markers("parametrize")):
             metafunc.definition.add_marker(pytest.mark.parametrize("zc", CLIENTS, indirect=True))
+
+
+# The longest tests (tens of seconds each: whole cargo, pip, CMake and SCons builds, the
+# soak) start first, so that the two workers finish together instead of one waiting
+# out the other's last long test.
+LONG_FIRST = ("test_cargo.py", "test_soak.py", "test_packaging.py", "test_benchmarks.py", "test_scons.py",
+              "test_cmake.py", "test_tool_probes.py", "test_remote.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = item.path.name
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: each file keeps its own order

@@ -10,9 +10,10 @@ import socket
 import time
 from pathlib import Path
 
-from support import no_traceback, write
+import pytest
 
-ALL_CLIENTS = True  # what a bad setting says reaches the user through either client
+from support import CLIENTS, no_traceback, write
+
 
 BIG = "".join(f"int big_@_{i}(int x) {{ return x * {i} + {i % 7}; }}\n" for i in range(400))
 
@@ -31,6 +32,7 @@ def sources(cwd: Path, n: int, body: str = "int f@(void) { return @; }\n") -> li
     return names
 
 
+@pytest.mark.parametrize("zc", CLIENTS, indirect=True)  # what the daemon says reaches the user through either client
 def test_bad_settings_are_said_once_per_daemon_start_and_the_build_goes_on(zc, tmp_path):
     bad = {"ZCCACHE_DAEMON_TIMEOUT": "abc", "ZCCACHE_IDLE_TIMEOUT": "soon", "ZCCACHE_DIRECT": "maybe",
            "ZCCACHE_SLOPPINESS": "bogus", "ZCCACHE_MAX_JOBS": "-3", "ZCCACHE_BASEDIR": "relative"}

@@ -150,7 +150,7 @@ for (const key of ['compiles', 'hit', 'miss', 'passthrough', 'failed', 'hit_rate
   document.getElementById('n-' + key).textContent = String(data[key]);
 }
 const tables = {
-  misses: [data.slowest_misses, ['ms', 'source', 'why']],
+  misses: [data.slowest_misses, ['ms', 'kind', 'source', 'why']],
   reasons: [data.reasons, ['reason', 'count']],
   dirs: [data.directories, ['directory', 'compiles', 'hits', 'misses', 'hit_rate', 'ms']],
 };
