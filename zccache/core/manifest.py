@@ -107,6 +107,13 @@ class _Resolved:
     probes: list[tuple[str, int | None, list[str]]]  # absolute dir, its mtime, absolute paths
 
 
+# Files that are not text a compiler preprocesses: ELF programs and objects (the
+# driver's cc1 and as, a link's inputs), ar archives (static libraries, and the
+# rlibs every rustc compile names by --extern: tens of MB each, whose text scans
+# cost seven times their hash), and rustc's .rmeta.
+BINARY_MAGIC = (b"\x7fELF", b"!<arch>\n", b"rust\x00")
+
+
 class FileHashes:
     """Content hashes memoised by stat signature within one process (or daemon),
     with what the content says beyond its hash: whether it uses a time macro, and
@@ -142,7 +149,7 @@ class FileHashes:
         with open(path, "rb") as f:
             data = f.read()
         digest = hash_bytes(data)
-        if data.startswith(b"\x7fELF"):  # a program (the driver's cc1, as): no source text to scan
+        if data.startswith(BINARY_MAGIC):  # a program, an object, an archive, a crate: no source text to scan
             found = self._memo[path] = (sig, digest, False, (), "")
             return found
         uses_time = any(m in data for m in TIME_MACROS)
