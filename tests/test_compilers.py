@@ -153,3 +153,25 @@ def test_scons_in_process_is_all_hits(zc, tmp_path, family, kind):
     assert again.returncode == 0, again.stderr
     assert (zc.stats()["hits"], zc.stats()["misses"]) == (SCONS_UNITS, 0)
     assert run_app(proj) == SCONS_EXPECTED
+
+
+def test_a_wrapper_whose_compiler_is_retargeted_on_path_misses(zc, tmp_path):
+    """`exec gcc "$@"` keeps its bytes when the `gcc` first on PATH becomes clang: the
+    same daemon, and a new one, must see another compiler (and give clang's object)."""
+    clang = need("clang", "clang")
+    tc = tmp_path / "tc"
+    tc.mkdir()
+    (tc / "gcc").symlink_to(shutil.which("gcc"))
+    my_cc = script(tmp_path / "bin" / "my-cc", '#!/bin/sh\nexec gcc "$@"\n')
+    write(tmp_path / "a.c", "int a(void) { return 42; }\n")
+    env = {"PATH": f"{tc}{os.pathsep}{zc.env['PATH']}"}
+    time.sleep(RACY_SECONDS + 0.1)  # settled, as an installed wrapper is
+    assert zc.run(str(my_cc), "-c", "a.c", "-o", "a.o", cwd=tmp_path, env=env).returncode == 0
+    (tc / "gcc").unlink()
+    (tc / "gcc").symlink_to(clang)
+    assert zc.plain(clang, "-c", "a.c", "-o", "ref.o", cwd=tmp_path).returncode == 0
+    for _ in ("same daemon", "new daemon"):
+        assert zc.run(str(my_cc), "-c", "a.c", "-o", "a.o", cwd=tmp_path, env=env).returncode == 0
+        assert (tmp_path / "a.o").read_bytes() == (tmp_path / "ref.o").read_bytes()
+        assert zc.run("stop", cwd=tmp_path).returncode == 0
+    assert (zc.stats()["misses"], zc.stats()["hits"]) == (2, 1)

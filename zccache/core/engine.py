@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 from zccache.core import keys, miss_reasons
 from zccache.core.config import Config
-from zccache.core.hashing import trusted_sig
+from zccache.core.hashing import hash_bytes, trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
 from zccache.core.manifest import INCBIN, Entry, FileHashes, Uncacheable, matches, reads_by_name, record
 from zccache.core.store import Store
+from zccache.core.wrappers import resolved
 
 MAX_ENTRIES = 16  # manifest entries kept per direct key, newest first
 MAX_INDEX = 2000  # artifacts listed per family (ListRustArtifacts)
@@ -395,7 +396,10 @@ class Engine:
         signatures of all of them, so that an upgrade behind a wrapper is seen."""
         st = os.stat(inv.tool)
         sig = trusted_sig(st)
+        runs = resolved(inv.tool, inv.env)  # a wrapper script: what its words run now (wrappers.py)
         memo_key = f"tool:{inv.family.name}:{inv.tool}:{sig}" if sig else None
+        if memo_key and runs:
+            memo_key += ":" + hash_bytes(repr(runs).encode("utf-8", "surrogateescape"))
         if memo_key:
             known = self._identities.get(memo_key)
             if known is None and store is not None:
@@ -409,6 +413,12 @@ class Engine:
 
         h = Hasher("zccache-tool-v2")
         h.text(hash_file(inv.tool))
+        for name, path in runs:  # what the wrapper runs, by content
+            h.text(name)
+            try:
+                h.text(hash_file(path) if path else "")
+            except OSError:
+                h.text("unreadable")
         h.update(inv.family.describe_tool(inv.tool, inv.env))
         programs = getattr(inv.family, "tool_programs", None)
         deps: list[tuple[str, tuple]] = []

@@ -65,7 +65,7 @@ def deterministic_by_default(tool: str, env: Mapping[str, str]) -> bool:
         return any(line.lstrip().startswith((b"[D]", b"-D")) and b"(default)" in line
                    for line in (out + err).splitlines())
 
-    return _deterministic.get(tool, ask, False)
+    return _deterministic.get(tool, ask, False, env=env)
 
 
 @hookimpl(tryfirst=True)

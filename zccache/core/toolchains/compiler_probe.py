@@ -55,12 +55,12 @@ DRIVER_ENV = ("GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH")
 
 def probe(tool: str, env: Mapping[str, str]) -> Probe:
     """What tool is; asked once per (path, settled stat signature) in this process."""
-    return _probes.get(tool, lambda: _ask(tool, env), Probe("", b"", ()))
+    return _probes.get(tool, lambda: _ask(tool, env), Probe("", b"", ()), env=env)
 
 
-def known_kind(tool: str) -> str | None:
+def known_kind(tool: str, env: Mapping[str, str]) -> str | None:
     """The kind memoised for tool, without running it (None: never asked, or changed)."""
-    known = _probes.peek(tool)
+    known = _probes.peek(tool, env=env)
     return known.kind if known is not None else None
 
 
@@ -75,7 +75,7 @@ def native_flags(tool: str, flags: list[str], env: Mapping[str, str]) -> str:
         lines = [line for line in err.decode("utf-8", "surrogateescape").splitlines() if line.startswith(" ")]
         return f"{rc}\n" + "\n".join(lines)
 
-    return _native.get(tool, ask, "", extra=tuple(flags))
+    return _native.get(tool, ask, "", extra=tuple(flags), env=env)
 
 
 def driver_search(tool: str, args: list[str], env: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -97,7 +97,7 @@ def driver_search(tool: str, args: list[str], env: Mapping[str, str]) -> tuple[t
             return (), ()
         return found.get("programs", ()), found.get("libraries", ())
 
-    return _search.get(tool, ask, ((), ()), extra=context)
+    return _search.get(tool, ask, ((), ()), extra=context, env=env)
 
 
 def _ask(tool: str, env: Mapping[str, str]) -> Probe:

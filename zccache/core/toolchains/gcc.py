@@ -253,7 +253,7 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     if COMPILER_NAME.match(os.path.basename(argv[0])):
         return found
     if isinstance(found, Passthrough):
-        return found if known_kind(argv[0]) in KINDS else None
+        return found if known_kind(argv[0], env) in KINDS else None
     if probe(argv[0], tool_env(env)).kind not in KINDS:
         return None
     return found

@@ -106,7 +106,8 @@ _probes: ToolMemo[LinkerProbe] = ToolMemo("linker", LinkerProbe)
 
 def linker_probe(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
     """Asked once per (tool, settled stat signature) in this process."""
-    return _probes.get(tool, lambda: _ask(tool, env, driver), LinkerProbe(b"", False, (), ()), extra=driver)
+    return _probes.get(tool, lambda: _ask(tool, env, driver), LinkerProbe(b"", False, (), ()), extra=driver,
+                       env=env)
 
 
 def _ask(tool: str, env: Mapping[str, str], driver: bool) -> LinkerProbe:
@@ -272,8 +273,8 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]):
     if isinstance(found, Passthrough):
         # counted as ours only for a tool known to be a compiler: asking an unknown
         # tool what it is costs a run, not worth it for a command we would not cache
-        return found if options.COMPILER_NAME.match(name) or known_kind(tool) in options.KINDS else None
-    if not options.COMPILER_NAME.match(name) and not known_kind(tool) and not found.details.plain_inputs:
+        return found if options.COMPILER_NAME.match(name) or known_kind(tool, env) in options.KINDS else None
+    if not options.COMPILER_NAME.match(name) and not known_kind(tool, env) and not found.details.plain_inputs:
         return None
     kind = probe(tool, env).kind
     if kind not in options.KINDS:

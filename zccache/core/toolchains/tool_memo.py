@@ -16,12 +16,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Generic, TypeVar
 
 from blake3 import blake3
 
 from zccache.core.hashing import hash_file, trusted_sig
+from zccache.core.wrappers import resolved
 
 T = TypeVar("T")
 _LIMIT = 256  # tools per memo; more (a fuzzer, a farm of cross compilers) starts it over
@@ -45,9 +46,13 @@ class ToolMemo(Generic[T]):
         self._known: dict[tuple, T] = {}
         self._lock = threading.Lock()
 
-    def get(self, tool: str, ask: Callable[[], T], missing: T, extra: Hashable = None) -> T:
+    def get(self, tool: str, ask: Callable[[], T], missing: T, extra: Hashable = None,
+            env: Mapping[str, str] | None = None) -> T:
         """The memoised answer for tool (and extra), else ask()'s; missing when the
-        tool cannot be stat'ed."""
+        tool cannot be stat'ed. With env, a wrapper script's answer is also keyed on
+        what its words resolve to on PATH now (wrappers.py)."""
+        if env is not None:
+            extra = (extra, resolved(tool, env))
         try:
             sig: Any = trusted_sig(os.stat(tool))
             if sig is None:
@@ -76,8 +81,10 @@ class ToolMemo(Generic[T]):
             self._known[key] = found
         return found
 
-    def peek(self, tool: str, extra: Hashable = None) -> T | None:
+    def peek(self, tool: str, extra: Hashable = None, env: Mapping[str, str] | None = None) -> T | None:
         """The memoised answer, without asking (None: never asked, or the tool changed)."""
+        if env is not None:
+            extra = (extra, resolved(tool, env))
         try:
             sig = trusted_sig(os.stat(tool))
         except OSError:
