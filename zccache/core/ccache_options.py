@@ -50,7 +50,11 @@ class Option:
 
 
 def _sub(*args: str) -> Callable[[State, str], int]:
-    return lambda state, value: state.command([*args, *(["--verbose"] * state.verbose if args == ("stats",) else [])])
+    return lambda state, value: state.command(list(args))
+
+
+def _show_stats(state: State, value: str) -> int:
+    return state.command(["stats", *["--verbose"] * state.verbose])
 
 
 def _set_env(name: str) -> Callable[[State, str], int]:
@@ -274,7 +278,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("-p", "--show-config", "", "every setting in effect and where it came from", _sub("config")),
     Option("", "--show-log-stats", "", "refused", instead=_NO_LOG),
     Option("-s", "--show-stats", "", "hits, misses, uncacheable compiles by reason, the size (-v: the settings "
-           "and every counter)", _sub("stats")),
+           "and every counter)", _show_stats),
     Option("", "--threads", "THREADS", "the threads -X compresses on (default: every core)",
            _threads, early=True),
     Option("-v", "--verbose", "", "more detail from -s", _verbose, early=True),

@@ -9,7 +9,7 @@ import sqlite3
 import diskcache
 
 from zccache.core.local_level import StoreError, one_line
-from zccache.core.safe_disk import WAL_SETTINGS, disk_class, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, share_db_files
 
 
 class Counters:
@@ -41,10 +41,7 @@ class Counters:
             pass
 
     def checkpoint(self) -> None:
-        try:
-            self._stats._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except Exception:
-            pass  # another process mid-transaction: the next pause will do
+        checkpoint(self._stats)
 
     def close(self) -> None:
         self._stats.close()

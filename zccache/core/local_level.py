@@ -14,7 +14,7 @@ import sqlite3
 
 import diskcache
 
-from zccache.core.safe_disk import WAL_SETTINGS, disk_class, make_cache_dirs, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, make_cache_dirs, share_db_files
 
 
 class StoreError(Exception):
@@ -165,10 +165,7 @@ class LocalLevel:
             pass
 
     def checkpoint(self) -> None:
-        try:
-            self._cache._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except Exception:
-            pass  # another process mid-transaction: the next pause will do
+        checkpoint(self._cache)
 
     def close(self) -> None:
         self._cache.close()
