@@ -79,3 +79,39 @@ def test_negative_and_high_levels_hit_and_bad_levels_are_said(zc, tmp_path):
     assert done.returncode == 0
     assert done.stderr == (b"zccache: ZCCACHE_COMPRESSION_LEVEL='max' is not a zstd level from -131072 to 22 "
                            b"(0: the default level); using 0\n")
+
+
+LINK_STEPS = [["ar", "qc", "libtu.a", "t.o", "u.o"], ["ranlib", "libtu.a"], ["gcc", "main.o", "libtu.a", "-o", "app"]]
+
+
+def link_steps(zc, cwd: Path, env=None, plain: bool = False) -> list[bytes]:
+    """CMake's archive rule and a link: the outputs, after each step."""
+    (cwd / "libtu.a").unlink(missing_ok=True)
+    out = []
+    for argv in LINK_STEPS:
+        done = (zc.plain(*argv, cwd=cwd) if plain else zc.run(*argv, cwd=cwd, env=env))
+        assert done.returncode == 0 and done.stderr == b"", done.stderr
+        out.append((cwd / argv[argv.index("-o") + 1 if "-o" in argv else -1]).read_bytes())
+    return out
+
+
+def test_links_and_archives_are_stored_as_deltas_against_their_inputs(zc, tmp_path):
+    for name in ("t", "u"):  # objects zstd alone cannot shrink: only their reuse can
+        write(tmp_path / f"{name}.c", incompressible(name))
+    write(tmp_path / "main.c", "int t_at(int);\nint u_at(int);\nint main(void) { return t_at(3) == u_at(3) ? 1 : 0; }\n")
+    for name in ("t", "u", "main"):
+        assert zc.run("gcc", "-c", f"{name}.c", cwd=tmp_path).returncode == 0
+    first = link_steps(zc, tmp_path)
+    second = link_steps(zc, tmp_path)
+    assert second == first == link_steps(zc, tmp_path, plain=True)
+    assert zc.stats()["links"]["hits"] == 3
+    kind = store(zc)["links and archives"]
+    whole = sum(len(b) for b in first)
+    assert kind["entries"] == 3 and whole > 250_000
+    assert kind["stored"] < whole / 20, kind  # plain zstd: about as large as the outputs
+    # stored as they are when the store does not compress
+    off = {"ZCCACHE_COMPRESSION": "0"}
+    zc.run("-C", cwd=tmp_path, env=off)
+    assert link_steps(zc, tmp_path, off) == first
+    assert store(zc, off)["links and archives"]["stored"] > whole
+    assert link_steps(zc, tmp_path, off) == first

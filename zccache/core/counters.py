@@ -9,7 +9,7 @@ import sqlite3
 import diskcache
 
 from zccache.core.local_level import StoreError, one_line
-from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, log_bytes, share_db_files
 
 
 class Counters:
@@ -40,8 +40,11 @@ class Counters:
         except Exception:
             pass
 
-    def checkpoint(self) -> None:
-        checkpoint(self._stats)
+    def checkpoint(self) -> bool:
+        return checkpoint(self._stats)
+
+    def log_bytes(self) -> int:
+        return log_bytes(self._stats)
 
     def close(self) -> None:
         self._stats.close()

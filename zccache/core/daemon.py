@@ -160,9 +160,11 @@ class Daemon:
                 self.stats.flush()
                 self.store.refresh_recency()
                 with self._lock:
-                    quiet = self._active == 0 and self.counts["requests"] != checkpointed
+                    quiet = self._active == 0
                     idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
-                if quiet:  # a pause in the build: fold the write-ahead logs into the databases
+                if quiet and (self.counts["requests"] != checkpointed or self.store.log_bytes()):
+                    # a pause in the build: fold the write-ahead logs into the databases
+                    # (again while a reader elsewhere keeps them from being cut)
                     checkpointed = self.counts["requests"]
                     self.store.checkpoint()
                 if idle:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from zccache.core import keys, miss_reasons
+from zccache.core import deltas, keys, miss_reasons
 from zccache.core.config import Config
 from zccache.core.hashing import hash_bytes, trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
@@ -242,8 +242,18 @@ class Engine:
         files = result.get("files")
         if not isinstance(files, list) or {f[0] for f in files} != set(inv.outputs):
             return None
-        for entry in files:
-            if not isinstance(entry[1], bytes) and not (entry[0] in inv.appended and entry[1] is None):
+        files = list(files)  # the memory level's copy stays as stored
+        ref: bytes | None = None
+        for i, entry in enumerate(files):
+            if isinstance(entry[1], dict) and entry[0] not in inv.appended and entry[0] not in inv.relocatable:
+                # a delta against the inputs (deltas.py), read before any output is written
+                if ref is None:
+                    ref = deltas.reference(inv.cwd, _delta_inputs(inv))
+                whole = deltas.decode(entry[1], ref)
+                if whole is None:
+                    return None  # an input differs from the one it was made from: run the tool
+                files[i] = [entry[0], whole, *entry[2:]]
+            elif not isinstance(entry[1], bytes) and not (entry[0] in inv.appended and entry[1] is None):
                 return None
         try:
             for entry in files:
@@ -271,11 +281,13 @@ class Engine:
         if self.config.prefix and _action(inv) == "compile":
             inv.prefix = self.config.prefix  # the key and the hit path stay as they are
         explained = self._explain(inv, store, k)
+        # what an in-place tool rewrites, as it was: a delta's reference (deltas.py)
+        before = deltas.snapshot(inv.cwd, inv.in_place) if _delta_stored(inv, store) else None
         run = inv.family.execute(inv)
         if run.returncode != 0:
             return self._done(inv, run, Outcome(kind="failed", reason="compile error", returncode=run.returncode), started)
         try:
-            key, why = self._record(inv, store, k, run, begun_ns)
+            key, why = self._record(inv, store, k, run, begun_ns, before)
         except Uncacheable as exc:
             return self._done(inv, run, Outcome(kind="passthrough", reason=str(exc)), started)
         except Exception as exc:
@@ -307,7 +319,8 @@ class Engine:
         except Exception:
             return ""
 
-    def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int) -> tuple[str, str]:
+    def _record(self, inv: Invocation, store: Store, k: _Keys, run: RunResult, begun_ns: int,
+                before: dict[str, bytes | None] | None = None) -> tuple[str, str]:
         for src, st in _stored_inputs(inv):
             if st is None:
                 if src in inv.key_files and _content_or_absence(self.hashes, os.path.join(inv.cwd, src)) == "absent":
@@ -338,7 +351,7 @@ class Engine:
                 env_inputs=run.env_inputs,
                 result_key_of=lambda rows, env: keys.result_key(k.direct, rows, env),
             )
-            self._store_result(inv, store, entry.result, run)
+            self._store_result(inv, store, entry.result, run, before)
             old = [e for e in k.manifest.get("entries", []) if isinstance(e, list) and len(e) >= 3 and e[2] != entry.result]
             store.set("m:" + k.direct, {"entries": [entry.to_wire(), *old[: MAX_ENTRIES - 1]]})
             return entry.result, "direct"
@@ -358,13 +371,15 @@ class Engine:
             if why:
                 raise Uncacheable(why)
             k.preprocessed = keys.preprocessed_key(inv, k.identity, pre.stdout, k.extras)
-        self._store_result(inv, store, k.preprocessed, run)
+        self._store_result(inv, store, k.preprocessed, run, before)
         if self.config.direct:
             store.set("m:" + k.direct, {"pp": True})
         return k.preprocessed, "preprocessed"
 
-    def _store_result(self, inv: Invocation, store: Store, key: str, run: RunResult) -> None:
+    def _store_result(self, inv: Invocation, store: Store, key: str, run: RunResult,
+                      before: dict[str, bytes | None] | None = None) -> None:
         files = []
+        ref: bytes | None = None
         for role, path in inv.outputs.items():
             if role in inv.appended:
                 data = run.appended.get(role)
@@ -378,7 +393,13 @@ class Engine:
                     executable = bool(os.fstat(f.fileno()).st_mode & 0o111)
             except OSError:
                 raise Uncacheable(f"output not written: {role}") from None
-            files.append([role, _relocate_out(inv, data) if role in inv.relocatable else data, executable])
+            if role in inv.relocatable:
+                data = _relocate_out(inv, data)
+            elif before is not None and store.compression is not None:
+                if ref is None:
+                    ref = deltas.reference(inv.cwd, _delta_inputs(inv), before) or b""
+                data = deltas.encode(data, ref, store.compression) or data
+            files.append([role, data, executable])
         store.set("r:" + key, {"files": files, "stdout": run.stdout if "stdout" in inv.streams else b"",
                                "stderr": run.stderr if "stderr" in inv.streams else b""}, tag=inv.family.name)
         info = getattr(inv.family, "artifact_info", None)
@@ -559,6 +580,18 @@ def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: 
 
 def _action(inv: Invocation) -> str:
     return getattr(inv.family, "action", "compile")
+
+
+def _delta_stored(inv: Invocation, store: Store) -> bool:
+    """Whether inv's outputs are stored as deltas against its inputs: a link's or an
+    archive's, when the store compresses (ZCCACHE_COMPRESSION=0 stores bytes as they are)."""
+    return _action(inv) == "link" and store.compression is not None
+
+
+def _delta_inputs(inv: Invocation) -> list[str]:
+    """The files a delta is made against, in the same order when stored and restored:
+    those the key holds by content."""
+    return [*inv.sources, *inv.key_files]
 
 
 def _content_or_absence(hashes, path: str) -> str:

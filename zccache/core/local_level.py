@@ -14,7 +14,7 @@ import sqlite3
 
 import diskcache
 
-from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, make_cache_dirs, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, log_bytes, make_cache_dirs, share_db_files
 
 
 class StoreError(Exception):
@@ -164,8 +164,11 @@ class LocalLevel:
         except Exception:
             pass
 
-    def checkpoint(self) -> None:
-        checkpoint(self._cache)
+    def checkpoint(self) -> bool:
+        return checkpoint(self._cache)
+
+    def log_bytes(self) -> int:
+        return log_bytes(self._cache)
 
     def close(self) -> None:
         self._cache.close()

@@ -41,12 +41,22 @@ class RefusedValue(ValueError):
 WAL_SETTINGS = {"sqlite_wal_autocheckpoint": 256, "sqlite_journal_size_limit": 1 << 20}
 
 
-def checkpoint(cache: diskcache.Cache) -> None:
-    """Fold a cache's write-ahead log into its database and cut it to nothing."""
+def checkpoint(cache: diskcache.Cache) -> bool:
+    """Fold a cache's write-ahead log into its database and cut it to nothing; False
+    when a reader or writer elsewhere kept it from finishing (the next pause retries)."""
     try:
-        cache._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        rows = cache._sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     except Exception:
-        pass  # another process mid-transaction: the next pause will do
+        return False  # another process mid-transaction
+    return bool(rows) and rows[0][0] == 0
+
+
+def log_bytes(cache: diskcache.Cache) -> int:
+    """The bytes of a cache's write-ahead log: written since the last checkpoint."""
+    try:
+        return os.stat(os.path.join(cache.directory, "cache.db-wal")).st_size
+    except OSError:
+        return 0
 
 
 def disk_class(umask: int | None) -> type[diskcache.Disk]:

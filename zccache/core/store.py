@@ -308,11 +308,16 @@ class Store:
     def size_limit(self) -> int:
         return self.local.size_limit
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> bool:
         """The write-ahead logs folded into the databases and cut to nothing, so a cache
-        directory copied while the daemon waits (a CI job saving it) is its bytes."""
-        for level in (self.local, self.counters_level):
-            level.checkpoint()
+        directory copied while the daemon waits (a CI job saving it) is its bytes.
+        False when one could not be (a reader elsewhere): the caller tries again."""
+        return all([level.checkpoint() for level in (self.local, self.counters_level)])
+
+    def log_bytes(self) -> int:
+        """What the write-ahead logs hold now: writes after the last checkpoint (the
+        counters' flush, recency) leave some even when no request came since."""
+        return self.local.log_bytes() + self.counters_level.log_bytes()
 
     def close(self) -> None:
         self.local.close()

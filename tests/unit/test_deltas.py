@@ -1,0 +1,47 @@
+"""A delta decodes to its output only against the very reference it was made with."""
+
+from __future__ import annotations
+
+import os
+
+from zccache.core import deltas
+
+
+def test_a_delta_round_trips_and_is_small_against_its_inputs():
+    ref = os.urandom(300_000)
+    out = b"!<arch>\n" + ref[1000:200_000] + b"header" + ref[:1000]
+    entry = deltas.encode(out, ref, 1)
+    assert entry is not None and len(entry["delta"]) < 2000
+    assert deltas.decode(entry, ref) == out
+
+
+def test_any_other_reference_or_damage_is_none_never_other_bytes():
+    ref = os.urandom(100_000)
+    out = ref[::-1][:50_000] + ref[:50_000]
+    entry = deltas.encode(out, ref, 3)
+    assert entry is not None
+    changed = bytearray(ref)
+    changed[10] ^= 1
+    assert deltas.decode(entry, bytes(changed)) is None
+    assert deltas.decode(entry, ref[:-1]) is None
+    assert deltas.decode(entry, None) is None
+    assert deltas.decode({**entry, "delta": entry["delta"][:-3]}, ref) is None
+    assert deltas.decode({**entry, "size": entry["size"] + 1}, ref) is None
+    assert deltas.decode({**entry, "b3": b"\0" * 32}, ref) is None
+    assert deltas.decode({"delta": "text", "size": 1, "b3": b""}, ref) is None
+
+
+def test_nothing_to_gain_or_too_large_is_stored_whole():
+    assert deltas.encode(os.urandom(10_000), os.urandom(10_000), 1) is None  # unrelated
+    assert deltas.encode(b"x" * 100, b"", 1) is None
+    assert deltas.encode(b"x", b"\0" * (deltas.MAX_SPAN + 1), 1) is None
+
+
+def test_the_reference_reads_files_in_order_and_takes_a_snapshot_first(tmp_path):
+    (tmp_path / "a").write_bytes(b"one")
+    (tmp_path / "b").write_bytes(b"two")
+    (tmp_path / "d").mkdir()
+    assert deltas.reference(str(tmp_path), ["b", "a", "d", "absent"]) == b"twoone"
+    before = deltas.snapshot(str(tmp_path), ["a"])
+    (tmp_path / "a").write_bytes(b"rewritten")
+    assert deltas.reference(str(tmp_path), ["a", "b"], before) == b"onetwo"
