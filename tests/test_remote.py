@@ -195,7 +195,13 @@ def test_second_machine_builds_from_redis(zc, tmp_path, redis):
     assert b["remote"]["results_fetched"] == b["hits"]  # 100 % remote hits
     for program in ("app/zdemo", "tools/zcheck"):
         assert (sources["b"] / "build" / program).read_bytes() == (sources["a"] / "build" / program).read_bytes()
-    stop(zc, env_b)
+    stop(zc, env_b)  # the local copies of remote hits (written on a thread of the daemon's) are in by then
+    shutil.rmtree(sources["b"] / "build")
+    alone = {**env_b, "ZCCACHE_REMOTE": ""}
+    cmake_build(zc, sources["b"], alone)
+    again = stats(zc, alone)
+    assert (again["hits"] - b["hits"], again["misses"]) == (a["misses"], 0)
+    stop(zc, alone)
 
 
 @pytest.mark.parametrize("backend", ["s3", "webdav", "memcached", "azblob", "gcs"])

@@ -93,6 +93,7 @@ class Daemon:
 
         settings = check(env).values
         self.store = Store.for_config(self.config, memory_bytes=settings["ZCCACHE_DAEMON_MEMORY_MB"] << 20)
+        self.store.fill_in_background()
         self._cache_identity = _identity(self.config.cache_dir)
         from zccache.core.toolchains import tool_memo
 

@@ -23,6 +23,7 @@ checks what it is given against the files and reads the disk when it does not se
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -118,6 +119,10 @@ class Store:
         self.counters_level = Counters(directory, umask)
         self.later: list[Level] = []  # remote levels (core/tiers/), in order
         self.corrupt_dropped = 0
+        # a long-lived process keeps a remote's copies locally on a thread of its own
+        # (fill_in_background): a remote hit answers without waiting for a SQLite write
+        self._fills: queue.SimpleQueue[tuple[str, bytes] | None] | None = None
+        self._filler: threading.Thread | None = None
 
     @classmethod
     def for_config(cls, config, memory_bytes: int = 0) -> Store:
@@ -189,10 +194,7 @@ class Store:
                 continue
             if raw is None or not frames.sound(raw):  # decoded (and decompressed) once, by get()
                 continue
-            try:
-                self.local.put(key, raw)
-            except Exception:
-                pass  # served anyway; the local level fills next time
+            self._keep_local(key, raw)
             return raw
         return None
 
@@ -319,7 +321,38 @@ class Store:
         counters' flush, recency) leave some even when no request came since."""
         return self.local.log_bytes() + self.counters_level.log_bytes()
 
+    def fill_in_background(self) -> None:
+        """From now on, a later level's copy is written to the local level by a
+        thread of this store's (the daemon's; a short-lived process writes it itself)."""
+        if self._filler is None:
+            self._fills = queue.SimpleQueue()
+            self._filler = threading.Thread(target=self._fill_loop, name="local-fill", daemon=True)
+            self._filler.start()
+
+    def _keep_local(self, key: str, raw: bytes) -> None:
+        if self._fills is not None:
+            self._fills.put((key, raw))
+            return
+        try:
+            self.local.put(key, raw)
+        except Exception:
+            pass  # served anyway; the local level fills next time
+
+    def _fill_loop(self) -> None:
+        fills = self._fills
+        while fills is not None:
+            item = fills.get()
+            if item is None:
+                return
+            try:
+                self.local.put(*item)
+            except Exception:
+                pass  # served anyway; the local level fills next time
+
     def close(self) -> None:
+        if self._filler is not None and self._fills is not None:
+            self._fills.put(None)  # the copies queued so far are written first
+            self._filler.join(timeout=30)
         self.local.close()
         self.counters_level.close()
 
