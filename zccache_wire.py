@@ -190,7 +190,7 @@ def start_and_wait(sock_path: str, seconds: float = 3.0) -> bool:
     exits with an error (a broken cache directory, say) or does not come up in time."""
     import time
 
-    pid = spawn_daemon()
+    pid = _spawn_daemon()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if pid:
@@ -235,7 +235,7 @@ def absolute_paths(env, cwd: str) -> dict:
     return out
 
 
-def spawn_daemon() -> int:
+def _spawn_daemon() -> int:
     """Start a daemon for this cache in the background, detached from the build's
     terminal and pipes (a build tool waits for its children's output pipes to close).
     Returns the child's pid (0 when it could not fork)."""

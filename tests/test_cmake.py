@@ -114,34 +114,3 @@ def test_basedir_shares_hits_between_checkouts(zc, tmp_path):
     assert stats["hits"] == TRANSLATION_UNITS and stats["misses"] == 0
     assert program_output(tmp_path / "two" / "build").endswith(EXPECTED_OUTPUT)
 
-
-@pytest.mark.parametrize("zc", ["native"], indirect=True)
-def test_module_starts_the_daemon_while_configuring(zc, tmp_path):
-    """The first compiles of a build need not wait for a daemon to start: configuring
-    starts one in the background (and ZCCACHE_START_DAEMON=OFF does not)."""
-    import time
-
-    module = zc.run("cmake-module-dir", cwd=tmp_path).stdout.decode().strip() + "/zccache.cmake"
-    write(tmp_path / "p" / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.16)\nproject(p C)\n"
-          "add_executable(p main.c)\n")
-    write(tmp_path / "p" / "main.c", "int main(void) { return 0; }\n")
-
-    def configure(option: str, seconds: float) -> bool:
-        """Whether a daemon answers within seconds of the configure."""
-        zc.run("stop", cwd=tmp_path)
-        done = subprocess.run([CMAKE, "-G", "Ninja", "-S", str(tmp_path / "p"), "-B", str(tmp_path / "b"),
-                               f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}", option],
-                              env=zc.env, capture_output=True)
-        assert done.returncode == 0, done.stdout + done.stderr
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if zc.run("status", "--json", cwd=tmp_path).returncode == 0:
-                return True
-            time.sleep(0.2)
-        return False
-
-    assert not configure("-DZCCACHE_START_DAEMON=OFF", 3)  # one starts in well under a second
-    assert configure("-DZCCACHE_START_DAEMON=ON", 10)
-    assert zc.stats()["misses"] == 0  # nothing was compiled to start it
-    done = zc.run("start", "--background", cwd=tmp_path)  # running already: quietly nothing
-    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")

@@ -16,9 +16,6 @@ from zccache.core.hookspecs import hookimpl
 @hookimpl
 def zccache_add_commands(subparsers: argparse._SubParsersAction) -> None:
     start = subparsers.add_parser("start", help="start the daemon for this cache (compiles start it on their own too)")
-    start.add_argument("--background", action="store_true",
-                       help="start it and return at once, quietly (a build system's configure step: the "
-                            "daemon is up by the time the first compile asks)")
     start.set_defaults(func=_cmd_start)
     stop = subparsers.add_parser("stop", help="stop the daemon for this cache")
     stop.add_argument("--all", action="store_true", help="stop every daemon of yours (every cache, every remote)")
@@ -31,10 +28,6 @@ def zccache_add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_start(ns: argparse.Namespace) -> int:
     _, sock_path = wire.daemon_paths(os.environ)
     answer = control.ping(sock_path)
-    if ns.background:
-        if answer is None:
-            wire.spawn_daemon()  # one started meanwhile by a compile holds the lock: this one exits
-        return 0
     if answer is not None and answer.get("t") == "Status":
         print(f"zccache daemon already running (pid {answer['status']['pid']}, socket {sock_path})")
         return 0

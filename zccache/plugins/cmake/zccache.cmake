@@ -9,13 +9,10 @@
 # Launchers the user set already are kept. ZCCACHE_PROGRAM may name the executable.
 # Links (CMAKE_<LANG>_LINKER_LAUNCHER, CMake 3.21+) and static archives (the ar and
 # ranlib of CMake's archive rules, when this is included after project()) go through
-# zccache too; set ZCCACHE_LAUNCH_LINKS=OFF to leave both alone. The daemon is
-# started in the background while CMake configures, so the build's first compiles do
-# not wait for it (ZCCACHE_START_DAEMON=OFF leaves that to the first compile).
+# zccache too; set ZCCACHE_LAUNCH_LINKS=OFF to leave both alone.
 
 find_program(ZCCACHE_PROGRAM zccache)
 option(ZCCACHE_LAUNCH_LINKS "Also cache links and static archives" ON)
-option(ZCCACHE_START_DAEMON "Start zccache's daemon while configuring" ON)
 
 if(ZCCACHE_PROGRAM)
   foreach(_zccache_lang C CXX OBJC OBJCXX)
@@ -46,9 +43,6 @@ if(ZCCACHE_PROGRAM)
   unset(_zccache_rule)
   unset(_zccache_var)
   unset(_zccache_default)
-  if(ZCCACHE_START_DAEMON)
-    execute_process(COMMAND "${ZCCACHE_PROGRAM}" start --background OUTPUT_QUIET ERROR_QUIET)
-  endif()
   message(STATUS "zccache: compiling through ${ZCCACHE_PROGRAM}")
 else()
   message(STATUS "zccache: not found, compiling without it")
