@@ -35,6 +35,8 @@ def test_nothing_to_gain_or_too_large_is_stored_whole():
     assert deltas.encode(os.urandom(10_000), os.urandom(10_000), 1) is None  # unrelated
     assert deltas.encode(b"x" * 100, b"", 1) is None
     assert deltas.encode(b"x", b"\0" * (deltas.MAX_SPAN + 1), 1) is None
+    part = os.urandom(30_000)
+    assert deltas.encode(part, part + os.urandom(70_000), 1) is None  # a small part of a large reference
 
 
 def test_the_reference_reads_files_in_order_and_takes_a_snapshot_first(tmp_path):

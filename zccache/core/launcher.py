@@ -78,13 +78,22 @@ def is_self(tool: str) -> bool:
     return found
 
 
+def is_native(path: str) -> bool:
+    """The native launcher: small, an ELF file with its marker string in its data."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            return head.startswith(b"\x7fELF") and NATIVE_MARKER in head + f.read(256 * 1024)
+    except OSError:
+        return False
+
+
 def _read_is_self(tool: str) -> bool:
     try:
         with open(tool, "rb") as f:
             head = f.read(4096)
             if head.startswith(b"\x7fELF"):
-                # the native launcher: small, with its marker string in its data
-                return NATIVE_MARKER in head + f.read(256 * 1024)
+                return is_native(tool)
     except OSError:
         return False
     # The console script and the pip shims import zccache_client; older ones named zccache.core.
