@@ -36,7 +36,7 @@ DOWNLOADS = HERE / ".downloads"
 ALL_TOOLS = ("none", "ccache", "sccache", "zccache-rs", "zccache", "zccache-py")
 # this project: the native launcher (the `zccache` command) and its Python client alone
 OURS = ("zccache", "zccache-py")
-ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")  # "soak" and "remote" are asked for by name
+ALL_WORKLOADS = ("micro", "cmake", "scons", "pip", "cargo")  # "soak", "remote", "pip-configure" by name
 BROTLI = "brotli==1.1.0"
 
 BROTLI_CMAKE = """cmake_minimum_required(VERSION 3.16)
@@ -335,30 +335,37 @@ def scons(tools: dict[str, Tool], scratch: Path, runs: int = 3) -> dict:
 
 
 PIP_SDIST = "brotli==1.2.1"
+# a real sdist whose build runs autoconf's configure for a bundled C library: PyNaCl's
+# libsodium (configure's compile-and-link tests, about 120 compiles through libtool,
+# then libsodium's `make check`)
+PIP_CONFIGURE_SDIST = "pynacl==1.6.2"
 
 
-def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
-    """`pip install --no-cache-dir --force-reinstall` of brotli's sdist (72 compiles),
+def pip_workload(tools: dict[str, Tool], scratch: Path, sdist: str = PIP_SDIST, variants: bool = True) -> dict:
+    """`pip install --no-cache-dir --force-reinstall` of an sdist (brotli's: 72 compiles),
     cold then warm, into a fresh venv per tool. zccache runs as `zccache pip ...`
-    with no configuration; the peers as CC/CXX launchers, as their docs say."""
+    with no configuration; the peers as CC/CXX launchers, as their docs say. variants:
+    also links off, and pip's own floor (brotli's row)."""
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
-    name = PIP_SDIST.split("==")[0]
-    archives = [p for p in DOWNLOADS.glob("*.tar.gz") if p.name.lower().startswith(name) and PIP_SDIST.split("==")[1] in p.name]
+    name, version = sdist.split("==")
+    def found() -> list[Path]:
+        return [p for p in DOWNLOADS.glob("*.tar.gz") if p.name.lower().startswith(name) and version in p.name]
+    archives = found()
     if not archives:
         sh([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d",
-            str(DOWNLOADS), PIP_SDIST])
-        archives = [p for p in DOWNLOADS.glob("*.tar.gz") if PIP_SDIST.split("==")[1] in p.name]
-    out: dict = {"package": PIP_SDIST, "tools": {}}
+            str(DOWNLOADS), sdist])
+        archives = found()
+    out: dict = {"package": sdist, "tools": {}}
     runs = [(tname, tool, {}) for tname, tool in tools.items() if tname != "zccache-py"]
-    if "zccache" in tools:  # the same, with links and archives run plainly: what link caching adds
+    if "zccache" in tools and variants:  # the same, with links and archives run plainly: what link caching adds
         runs.append(("zccache (links off)", tools["zccache"], {"ZCCACHE_LINKS": "0"}))
     for tname, tool, extra in runs:
         # (zccache-py is left out: `zccache pip` shims name the native launcher, the same run as zccache's)
-        venv_dir = scratch / f"pipvenv-{len(out['tools'])}"
+        venv_dir = scratch / f"pipvenv-{name}-{len(out['tools'])}"
         sh([sys.executable, "-m", "venv", str(venv_dir)])
         env = {**tool.env, "PATH": f"{venv_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
                "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra}
-        install = ["pip", "install", "-q", "--no-cache-dir", "--force-reinstall", str(archives[0])]
+        install = ["pip", "install", "-q", "--no-cache-dir", "--force-reinstall", "--no-deps", str(archives[0])]
         if tool.name == "zccache":
             cmd = [tool.launcher, *install]
         else:
@@ -376,7 +383,7 @@ def pip_workload(tools: dict[str, Tool], scratch: Path) -> dict:
         tool.zero()
         row["warm_s"] = timed(cmd, env)
         row["warm_stats"] = tool.stats()
-        if tool.name == "zccache" and not extra:
+        if tool.name == "zccache" and not extra and variants:
             # pip's own floor: the same install of the wheel this sdist builds (made
             # here through the warm cache), no compiler at all
             wheels = scratch / f"pipwheel-{len(out['tools'])}"
@@ -440,6 +447,25 @@ def skipped(name: str, why: str) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------
+
+
+def _pip_table(pw: dict | None) -> list[str]:
+    if not pw or "tools" not in pw:
+        return []
+    none = pw["tools"].get("none", {}).get("cold_s")
+    lines = [f"#### pip: `pip install --no-cache-dir --force-reinstall --no-deps` of the {pw['package']} sdist", "",
+             "| tool | cold (s) | cold vs none | warm (s) | cold / warm | warm hits | warm link hits |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, row in pw["tools"].items():
+        link_hits = row["warm_stats"].get("links", {}).get("hits", "-")
+        lines.append(f"| {name} | {row['cold_s']:.2f} | {ratio(row['cold_s'], none)} | {row['warm_s']:.2f} | "
+                     f"{ratio(row['cold_s'], row['warm_s'])} | {row['warm_stats'].get('hits', '-')} | {link_hits} |")
+    ours = pw["tools"].get("zccache", {})
+    if ours.get("floor_s"):
+        lines += ["", f"pip's own floor, the same `pip install` of the wheel the sdist builds (median of 3): "
+                  f"{ours['floor_s']:.2f} s; the warm `zccache pip install` is {ratio(ours['warm_s'], ours['floor_s'])} "
+                  "of it."]
+    return lines + [""]
 
 
 def _runs(n: int) -> str:
@@ -506,21 +532,9 @@ def report(results: dict) -> str:
             lines.append(f"| {label} | {row['warm_s']:.2f} | {ratio(row['warm_s'], none)} | {ratio(row['warm_s'], cc)} "
                          f"| {row['stats'].get('hits', '-')} |")
         lines.append("")
-    pw = results["workloads"].get("pip")
-    if pw and "tools" in pw:
-        lines += [f"#### pip: `pip install --no-cache-dir --force-reinstall` of the {pw['package']} sdist", "",
-                  "| tool | cold (s) | warm (s) | cold / warm | warm hits | warm link hits |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        for name, row in pw["tools"].items():
-            link_hits = row["warm_stats"].get("links", {}).get("hits", "-")
-            lines.append(f"| {name} | {row['cold_s']:.2f} | {row['warm_s']:.2f} | {ratio(row['cold_s'], row['warm_s'])} "
-                         f"| {row['warm_stats'].get('hits', '-')} | {link_hits} |")
-        ours = pw["tools"].get("zccache", {})
-        if ours.get("floor_s"):
-            lines += ["", f"pip's own floor, the same `pip install` of the wheel the sdist builds (median of 3): "
-                      f"{ours['floor_s']:.2f} s; the warm `zccache pip install` is {ratio(ours['warm_s'], ours['floor_s'])} "
-                      "of it."]
-        lines.append("")
+    for key in ("pip", "pip-configure"):
+        lines += _pip_table(results["workloads"].get(key))
+
     sk = results["workloads"].get("soak")
     if sk:
         import soak
@@ -543,7 +557,8 @@ def report(results: dict) -> str:
                          f"{row['warm_stats'].get('hits', '-')} |")
         lines.append("")
     sizes = [(label, results["workloads"].get(key)) for key, label in
-             (("cmake", "cmake (brotli)"), ("pip", "pip (brotli sdist)"), ("cargo", "cargo"))]
+             (("cmake", "cmake (brotli)"), ("pip", "pip (brotli sdist)"), ("pip-configure", "pip (pynacl sdist)"),
+              ("cargo", "cargo"))]
     sizes = [(label, w) for label, w in sizes if w and "tools" in w]
     if sizes:
         names = [n for n in dict.fromkeys(n for _, w in sizes for n in w["tools"])
@@ -639,6 +654,8 @@ def main() -> int:
                 results["workloads"][w] = scons(tools, scratch)
             elif w == "pip":
                 results["workloads"][w] = pip_workload(tools, scratch)
+            elif w == "pip-configure":
+                results["workloads"][w] = pip_workload(tools, scratch, PIP_CONFIGURE_SDIST, variants=False)
             elif w == "cargo":
                 results["workloads"][w] = cargo_workload(tools, scratch)
             elif w == "remote":  # zccache and ccache, each through one Redis server
