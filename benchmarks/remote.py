@@ -90,7 +90,7 @@ def run(tools: dict, scratch: Path, build, tree_of, runs: int = 3, moto: Path | 
                 b.fresh()
                 configure_s, build_s = build(b, other, other.parent / f"build-{i_row}-r{i}", {})
                 remote_s.append(build_s)
-                remote_total_s.append(configure_s + build_s)  # zccache.cmake starts the daemon while configuring
+                remote_total_s.append(configure_s + build_s)
                 remote_stats = b.stats()
                 b.zero()
                 local_s.append(build(b, other, other.parent / f"build-{i_row}-l{i}", {})[1])
@@ -142,7 +142,7 @@ def table(w: dict) -> str:
         lines += ["", f"zccache's remote-hit build is {z['remote_hit_s'] / c['remote_hit_s']:.2f}x ccache's "
                       f"(its local-hit build {z['local_hit_s'] / c['local_hit_s']:.2f}x)."]
         if "remote_hit_total_s" in z and "remote_hit_total_s" in c:
-            lines += ["", f"With the configure of the fresh build dir (where zccache.cmake starts the daemon): "
+            lines += ["", f"With the configure of the fresh build dir: "
                           f"{z['remote_hit_total_s'] / c['remote_hit_total_s']:.2f}x ccache's."]
     for name, row in w["tools"].items():
         if c and "remote_hit_daemon_started_s" in row:
