@@ -40,8 +40,8 @@ class Counters:
         except Exception:
             pass
 
-    def checkpoint(self) -> bool:
-        return checkpoint(self._stats)
+    def checkpoint(self) -> None:
+        checkpoint(self._stats)
 
     def log_bytes(self) -> int:
         return log_bytes(self._stats)

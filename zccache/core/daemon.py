@@ -151,7 +151,7 @@ class Daemon:
         threading.Thread(target=self._keepalive, name="keepalive", daemon=True).start()
         listener.settimeout(0.5)
         uid = os.getuid()
-        checkpointed = -1  # the request count at the last checkpoint
+        checkpointed = (-1, 0)  # the request count and the logs' bytes after the last checkpoint
         while not self._stop.is_set():
             try:
                 conn, _ = listener.accept()
@@ -163,11 +163,12 @@ class Daemon:
                 with self._lock:
                     quiet = self._active == 0
                     idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
-                if quiet and (self.counts["requests"] != checkpointed or self.store.log_bytes()):
-                    # a pause in the build: fold the write-ahead logs into the databases
-                    # (again while a reader elsewhere keeps them from being cut)
-                    checkpointed = self.counts["requests"]
+                if quiet and (self.counts["requests"], self.store.log_bytes()) != checkpointed:
+                    # a pause in the build: fold the write-ahead logs into the databases;
+                    # again after writes between requests (the counters' flush), never
+                    # again for a log a reader elsewhere kept from being cut
                     self.store.checkpoint()
+                    checkpointed = (self.counts["requests"], self.store.log_bytes())
                 if idle:
                     self._log("idle, stopping")
                     break

@@ -82,10 +82,13 @@ def is_native(path: str) -> bool:
     """The native launcher: small, an ELF file with its marker string in its data."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
-            return head.startswith(b"\x7fELF") and NATIVE_MARKER in head + f.read(256 * 1024)
+            return _native_file(f, f.read(4096))
     except OSError:
         return False
+
+
+def _native_file(f, head: bytes) -> bool:
+    return head.startswith(b"\x7fELF") and NATIVE_MARKER in head + f.read(256 * 1024)
 
 
 def _read_is_self(tool: str) -> bool:
@@ -93,7 +96,7 @@ def _read_is_self(tool: str) -> bool:
         with open(tool, "rb") as f:
             head = f.read(4096)
             if head.startswith(b"\x7fELF"):
-                return is_native(tool)
+                return _native_file(f, head)
     except OSError:
         return False
     # The console script and the pip shims import zccache_client; older ones named zccache.core.

@@ -164,8 +164,8 @@ class LocalLevel:
         except Exception:
             pass
 
-    def checkpoint(self) -> bool:
-        return checkpoint(self._cache)
+    def checkpoint(self) -> None:
+        checkpoint(self._cache)
 
     def log_bytes(self) -> int:
         return log_bytes(self._cache)

@@ -310,11 +310,11 @@ class Store:
     def size_limit(self) -> int:
         return self.local.size_limit
 
-    def checkpoint(self) -> bool:
+    def checkpoint(self) -> None:
         """The write-ahead logs folded into the databases and cut to nothing, so a cache
-        directory copied while the daemon waits (a CI job saving it) is its bytes.
-        False when one could not be (a reader elsewhere): the caller tries again."""
-        return all([level.checkpoint() for level in (self.local, self.counters_level)])
+        directory copied while the daemon waits (a CI job saving it) is its bytes."""
+        for level in (self.local, self.counters_level):
+            level.checkpoint()
 
     def log_bytes(self) -> int:
         """What the write-ahead logs hold now: writes after the last checkpoint (the

@@ -33,16 +33,17 @@ from zccache.core.launcher import is_native, zccache_command
 COMPILERS = ("cc", "gcc", "c++", "g++", "clang", "clang++")
 
 
-def _shim(directory: str, name: str, real: str, zccache: str) -> str:
+def _shim(directory: str, name: str, real: str, zccache: str, native: bool | None = None) -> str:
     """A compiler shim: a shell line that runs the native launcher, which costs a
     hit about 2 ms of CPU. Without the launcher (an install that could not build
     it), Python started with -SI and this process's sys.path written in: no site
     processing, no shell, yet about 16 ms a run (pynacl's build runs the compiler
-    about 500 times: configure's tests, libtool, make check)."""
+    about 500 times: configure's tests, libtool, make check). native: whether zccache
+    is the launcher, when the caller knows it already."""
     path = os.path.join(directory, name)
     python = sys.executable
     shebang_python = bool(python) and os.path.isabs(python) and " " not in python and len(python) < 120
-    if shebang_python and not is_native(zccache):
+    if shebang_python and not (is_native(zccache) if native is None else native):
         import zccache as package  # (not `zccache`: that is the command's path here)
 
         roots = [os.path.dirname(os.path.dirname(os.path.abspath(package.__file__)))]
@@ -66,19 +67,20 @@ def prepare_env(env: dict[str, str], work: str) -> dict[str, str]:
     os.makedirs(shims, exist_ok=True)
     os.makedirs(tmp, exist_ok=True)
     zccache = zccache_command()
+    native = is_native(zccache)  # read once for all the shims
     path = env.get("PATH", os.defpath)
     out = dict(env)
     for name in COMPILERS:
         real = shutil.which(name, path=path)
         if real:
-            _shim(shims, name, os.path.abspath(real), zccache)
+            _shim(shims, name, os.path.abspath(real), zccache, native)
     for var in ("CC", "CXX"):
         words = shlex.split(env.get(var, ""))
         if not words:
             continue
         real = shutil.which(words[0], path=path)
         if real:
-            shim = _shim(shims, os.path.basename(words[0]), os.path.abspath(real), zccache)
+            shim = _shim(shims, os.path.basename(words[0]), os.path.abspath(real), zccache, native)
             out[var] = shlex.join([shim, *words[1:]])
     out["PATH"] = shims + os.pathsep + path
     out["TMPDIR"] = tmp
