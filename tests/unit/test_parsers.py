@@ -128,3 +128,46 @@ def test_each_option_once_and_the_sets_follow_from_the_table():
     assert is_longer_option("-Ttext-segment=0x1000") and not is_longer_option("-Tlink.ld")
     assert parse_args(["-c", "a.c", "-Tlink.ld"]).sources == [(1, "a.c", "c")]
     assert all(name.startswith("-") for name in OPTIONS)
+
+
+# -- cl.exe syntax (msvc_cmdline.py) --------------------------------------------------------
+
+
+def test_cl_response_files_split_as_windows_does(tmp_path: Path):
+    from zccache.core.toolchains.msvc_cmdline import expand, split_windows
+
+    assert split_windows('a "b c" d\\e "f\\"g" h\\\\"i j" ""') == ["a", "b c", "d\\e", 'f"g', "h\\i j", ""]
+    assert split_windows('"a ""quoted"" word"') == ['a "quoted" word']
+    (tmp_path / "u16.rsp").write_bytes('/c a.c /DX="1 2"'.encode("utf-16"))  # with its byte-order mark
+    (tmp_path / "outer.rsp").write_text("/nologo @u16.rsp")
+    assert expand(["@outer.rsp", "/Foa.obj"], str(tmp_path)) == ["/nologo", "/c", "a.c", "/DX=1 2", "/Foa.obj"]
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["/c", "a.c", "/Fa"], "unsupported option /Fa"),
+    (["/c", "a.c", "/Yc"], "unsupported option /Yc"),
+    (["/c", "a.c", "/showIncludes:user"], "unsupported option /showIncludes:user"),
+    (["/c", "a.c", "/Yupch.h"], "/Yu without a header and /Fp"),
+    (["a.c"], "not compiling (linking or other)"),
+    (["/c", "a.c", "b.c"], "multiple sources"),
+    (["/c", "a.rc"], "non-source input"),
+    (["/c", "a.c", "--frob"], "unsupported option --frob"),
+    (["/c", "a.c", "/clang:-MD"], "unsupported option /clang:-MD"),
+])
+def test_cl_lines_that_pass_through(args, reason):
+    from zccache.core.toolchains.msvc_cmdline import parse
+
+    assert parse(args, "/nonexistent") == reason
+
+
+def test_what_a_cl_line_says():
+    from zccache.core.toolchains.msvc_cmdline import object_path, parse
+
+    line = parse(["/nologo", "-TP", "/I", "inc", "/DA=1", "/Foout/", "/Fdx.pdb", "/Z7", "-c", "--", "/src/a.c"],
+                 "/nonexistent")
+    assert line.sources == [("/src/a.c", "c++")] and line.debug and line.include_dirs == ["inc"]
+    assert object_path(line, "/nonexistent") == "out/a.obj"
+    assert "/Foout/" not in line.key_args and "/Fdx.pdb" not in line.key_args and "/DA=1" in line.key_args
+    assert object_path(parse(["/c", "/Tpx.cxx", "/Fofoo"], "/"), "/") == "foo.obj"
+    dash = parse(["-c", "a.c", "-O2", "-MD", "-EHsc", "-GR-", "-W4", "-fms-compatibility-version=19"], "/nonexistent")
+    assert dash.sources == [("a.c", "c")] and not dash.debug

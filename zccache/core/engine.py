@@ -253,14 +253,14 @@ class Engine:
                 if whole is None:
                     return None  # an input differs from the one it was made from: run the tool
                 files[i] = [entry[0], whole, *entry[2:]]
-            elif not isinstance(entry[1], bytes) and not (entry[0] in inv.appended and entry[1] is None):
+            elif not isinstance(entry[1], bytes) and not (entry[1] is None and entry[0] in inv.appended | inv.optional):
                 return None
         try:
             for entry in files:
                 role, data = entry[0], entry[1]
                 executable = len(entry) > 2 and entry[2] is True
                 if data is None:
-                    continue  # an appended output the tool left alone
+                    continue  # an appended or optional output the tool left alone
                 if role in inv.relocatable:
                     data = _relocate_in(inv, data)
                     if data is None:
@@ -351,7 +351,7 @@ class Engine:
                 env_inputs=run.env_inputs,
                 result_key_of=lambda rows, env: keys.result_key(k.direct, rows, env),
             )
-            self._store_result(inv, store, entry.result, run, before)
+            self._store_result(inv, store, entry.result, run, before, begun_ns)
             old = [e for e in k.manifest.get("entries", []) if isinstance(e, list) and len(e) >= 3 and e[2] != entry.result]
             store.set("m:" + k.direct, {"entries": [entry.to_wire(), *old[: MAX_ENTRIES - 1]]})
             return entry.result, "direct"
@@ -371,13 +371,13 @@ class Engine:
             if why:
                 raise Uncacheable(why)
             k.preprocessed = keys.preprocessed_key(inv, k.identity, pre.stdout, k.extras)
-        self._store_result(inv, store, k.preprocessed, run, before)
+        self._store_result(inv, store, k.preprocessed, run, before, begun_ns)
         if self.config.direct:
             store.set("m:" + k.direct, {"pp": True})
         return k.preprocessed, "preprocessed"
 
     def _store_result(self, inv: Invocation, store: Store, key: str, run: RunResult,
-                      before: dict[str, bytes | None] | None = None) -> None:
+                      before: dict[str, bytes | None] | None = None, begun_ns: int = 0) -> None:
         files = []
         ref: bytes | None = None
         for role, path in inv.outputs.items():
@@ -390,7 +390,15 @@ class Engine:
             try:
                 with open(os.path.join(inv.cwd, path), "rb") as f:
                     data = f.read()
-                    executable = bool(os.fstat(f.fileno()).st_mode & 0o111)
+                    st = os.fstat(f.fileno())
+                executable = bool(st.st_mode & 0o111)
+                if role in inv.optional and st.st_mtime_ns < begun_ns:
+                    raise FileNotFoundError  # there before the run, and left alone by it
+            except FileNotFoundError:
+                if role not in inv.optional:
+                    raise Uncacheable(f"output not written: {role}") from None
+                files.append([role, None, False])
+                continue
             except OSError:
                 raise Uncacheable(f"output not written: {role}") from None
             if role in inv.relocatable:

@@ -123,6 +123,9 @@ class Invocation:
     # Output roles the tool appends to rather than writes (gcc's DEPENDENCIES_OUTPUT
     # file): a hit appends the stored bytes, as the tool would have.
     appended: frozenset[str] = frozenset()
+    # Output roles the tool may leave unwritten (lld-link's import library, written only
+    # when the image exports something): stored as absent, and a hit leaves the file alone.
+    optional: frozenset[str] = frozenset()
     # The output streams a hit replays (and the store keeps); a miss shows both.
     streams: frozenset[str] = frozenset({"stdout", "stderr"})
 

@@ -24,10 +24,12 @@ import pluggy
 from zccache.core import hookspecs
 
 BUILTINS = (
+    "zccache.core.toolchains.msvc",  # asked after gcc's family (pluggy calls the last registered first)
     "zccache.core.toolchains.gcc",
     "zccache.core.toolchains.rustc",
     "zccache.core.toolchains.linker",
     "zccache.core.toolchains.archiver",
+    "zccache.core.toolchains.msvc_link",
     "zccache.core.exec_command",
     "zccache.core.check_command",
     "zccache.core.config_command",
