@@ -224,14 +224,18 @@ def test_lld_link_default_libraries_from_libpath_and_lib_are_inputs_and_probed(z
     assert counts(zc, "links") == (4, 2)
 
 
-def test_a_dll_and_its_import_library_are_both_restored(zc, objects, cl):
-    write(objects / "e.c", "__declspec(dllexport) int e(void) { return 1; }\n")
+def test_a_dll_and_its_import_library_are_both_restored_and_its_def_file_is_an_input(zc, objects, cl):
+    write(objects / "e.c", "__declspec(dllexport) int e(void) { return 1; }\nint g(void) { return 2; }\n")
     assert zc.plain(cl, TARGET, "/nologo", "/c", "e.c", "/Foe.obj", "/X", "/Brepro", cwd=objects).returncode == 0
+    write(objects / "e.def", "EXPORTS\n  e\n")
     link = tool("lld-link", "lld")
-    args = ["/nologo", "/nodefaultlib", "/noentry", "/dll", "/out:e.dll", "e.obj", "/Brepro"]
+    args = ["/nologo", "/nodefaultlib", "/noentry", "/dll", "/out:e.dll", "e.obj", "/def:e.def", "/Brepro"]
     checked(zc, objects, link, args, ["e.dll", "e.lib"])
     checked(zc, objects, link, args, ["e.dll", "e.lib"])
     assert counts(zc, "links") == (1, 1)
+    write(objects / "e.def", "EXPORTS\n  e\n  g\n")  # one more export: another DLL and import library
+    checked(zc, objects, link, args, ["e.dll", "e.lib"])
+    assert counts(zc, "links") == (2, 1)
 
 
 def test_link_options_that_write_files_it_does_not_name_pass_through(zc, objects):
