@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -501,3 +502,27 @@ def test_zeroing_the_statistics_zeroes_the_daemons_own(zc, tmp_path):
     assert (stats["hits"], stats["misses"]) == (0, 0)
     assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
     assert (status(zc)["hits"], zc.stats()["hits"]) == (1, 1)
+
+
+def test_a_daemon_whose_first_tmpdir_is_gone_still_serves_misses(zc, tmp_path):
+    """`zccache pip` starts the daemon with a TMPDIR of its own, removed when pip is
+    done, and the daemon outlives it. Its misses must not need that directory: they
+    failed, and every miss of the next build fell back to the slow in-process client
+    (PyNaCl's warm build took longer than its cold one)."""
+    gone = tmp_path / "pip-tmp"
+    gone.mkdir()
+    write(tmp_path / "a.c", "int a;\n")
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path, env={"TMPDIR": str(gone)}).returncode == 0
+    shutil.rmtree(gone)
+    for name in ("b", "c"):
+        write(tmp_path / f"{name}.c", f"int {name};\n")
+        done = zc.run("gcc", "-c", f"{name}.c", "-o", f"{name}.o", cwd=tmp_path, env={"TMPDIR": str(gone)})
+        assert done.returncode == 0 and (tmp_path / f"{name}.o").exists()
+    write(tmp_path / "m.c", "int main(void) { return 0; }\n")
+    assert zc.run("gcc", "-c", "m.c", "-o", "m.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "a.o", "m.o", "-o", "app", cwd=tmp_path).returncode == 0  # a link: its LTO scratch dir
+    st = status(zc)
+    assert st["compiles"] == 5, st  # every one served by the daemon, none by the fallback
+    assert zc.stats()["links"]["misses"] == 1
+    log = next(Path(zc.env["ZCCACHE_RUNTIME_DIR"]).glob("d-*.log")).read_text()
+    assert "failed" not in log, log

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from collections.abc import Mapping
 
 
@@ -22,3 +24,18 @@ def run_tool(command: list[str], cwd: str, env: Mapping[str, str], umask: int | 
     except subprocess.TimeoutExpired:
         return 124, b"", f"zccache: {command[0]!r} did not answer in {timeout} s\n".encode()
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def scratch_dir(env: Mapping[str, str], prefix: str) -> str:
+    """A new private directory for one run's scratch files (a depfile, LTO's
+    partitions, a probe's input): below the client's TMPDIR when that is a directory,
+    else the system's. Never the daemon's own TMPDIR alone: a daemon outlives the
+    `zccache pip` that started it with a TMPDIR of its own, which is gone by the next
+    build (every miss then failed over to the slow in-process client)."""
+    chosen = env.get("TMPDIR", "")
+    for base in ([chosen] if os.path.isabs(chosen) else []) + [None, "/tmp"]:
+        try:
+            return tempfile.mkdtemp(prefix=prefix, dir=base)
+        except OSError:
+            continue
+    return tempfile.mkdtemp(prefix=prefix, dir=os.getcwd())

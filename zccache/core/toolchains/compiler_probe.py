@@ -17,12 +17,11 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from zccache.core.toolchains.tool_memo import ToolMemo
-from zccache.core.process import run_tool
+from zccache.core.process import run_tool, scratch_dir
 
 PROBE_SECONDS = 30.0  # a tool that does not answer an empty preprocess in this time is not served
 
@@ -143,11 +142,14 @@ def _assembler_lists_inputs(programs: list[str], cwd: str, env: Mapping[str, str
     assemblers = [p for p in programs if os.path.basename(p) == "as" or os.path.basename(p).endswith("-as")]
     if not assemblers:
         return False
-    with tempfile.TemporaryDirectory(prefix="zccache-probe-") as tmp:
+    tmp = scratch_dir(env, "zccache-probe-")
+    try:
         deps = os.path.join(tmp, "x.d")
         rc, _, _ = run_tool([assemblers[0], "--MD", deps, "-o", os.path.join(tmp, "x.o")], cwd, env,
                             timeout=PROBE_SECONDS, given=b"\n")
         return rc == 0 and os.path.isfile(deps)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _config_files(listing: str) -> list[str]:

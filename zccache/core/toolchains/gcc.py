@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,7 +18,7 @@ from zccache.core.hashing import Hasher, hash_file, stat_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
-from zccache.core.process import run_tool
+from zccache.core.process import run_tool, scratch_dir
 from zccache.core.toolchains.cmdline import expand_response_files, not_a_file, parse_depfile
 from zccache.core.toolchains.compiler_probe import known_kind, native_flags, probe
 from zccache.core.toolchains.gcc_options import (
@@ -138,7 +137,7 @@ class GccFamily:
 
     def execute(self, inv: Invocation) -> RunResult:
         d: Details = inv.details
-        tmpdir = tempfile.mkdtemp(prefix="zccache-")
+        tmpdir = scratch_dir(inv.env, "zccache-")
         try:
             command = [*inv.prefix, *inv.command]  # ZCCACHE_PREFIX (distcc): the compile only
             env = inv.env

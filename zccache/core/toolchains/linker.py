@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -28,7 +27,7 @@ from zccache.core.config import env_flag
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
-from zccache.core.process import run_tool
+from zccache.core.process import run_tool, scratch_dir
 from zccache.core.toolchains import gcc_options as options
 from zccache.core.toolchains.cmdline import expand_response_files, not_a_file, parse_depfile
 from zccache.core.toolchains.compiler_probe import PROBE_SECONDS, known_kind, probe
@@ -199,7 +198,7 @@ class LinkFamily:
         if line.emscripten:  # every input is in the key already
             rc, out, err = run_tool(inv.command, inv.cwd, inv.env, inv.umask)
             return RunResult(rc, out, err, [])
-        tmpdir = tempfile.mkdtemp(prefix="zccache-link-")
+        tmpdir = scratch_dir(inv.env, "zccache-link-")
         try:
             depfile = os.path.join(tmpdir, "link.d")
             option = "--dependency-file=" + depfile

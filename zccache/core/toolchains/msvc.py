@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from zccache.core.hashing import Hasher, stat_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
-from zccache.core.process import run_tool
+from zccache.core.process import run_tool, scratch_dir
 from zccache.core.toolchains import msvc_cmdline as cmdline
 from zccache.core.toolchains.cmdline import not_a_file
 from zccache.core.toolchains.compiler_probe import PROBE_SECONDS
@@ -63,7 +62,7 @@ def probe(tool: str, env: Mapping[str, str]) -> ClProbe:
 def _ask(tool: str, env: Mapping[str, str]) -> ClProbe:
     """Run in a directory of its own: a tool that is not cl-like may take the words
     for files and write something."""
-    tmpdir = tempfile.mkdtemp(prefix="zccache-cl-")
+    tmpdir = scratch_dir(env, "zccache-cl-")
     try:
         source = os.path.join(tmpdir, "probe.c")
         with open(source, "wb") as f:
