@@ -110,10 +110,13 @@ def test_compiler_changed_behind_a_wrapper_misses(zc, tmp_path):
     assert (zc.stats()["misses"], zc.stats()["hits"]) == (2, 1)
 
 
+# gcc by its own name is test_cmake.py's and test_scons.py's every build
+NOT_GCC_NAMED = [("gcc", "wrapper"), ("clang", "wrapper"), ("clang", "named")]
+
+
 @pytest.mark.parametrize("zc", ["native"], indirect=True)  # the client makes no difference here: test_cmake.py runs both
 @pytest.mark.skipif(CMAKE is None, reason="cmake is installed by the test extra")
-@pytest.mark.parametrize("kind", ["wrapper", "named"])
-@pytest.mark.parametrize("family", ["gcc", "clang"])
+@pytest.mark.parametrize("family, kind", NOT_GCC_NAMED)
 def test_cmake_fresh_build_dir_is_all_hits(zc, tmp_path, family, kind):
     cc, cxx = compilers(tmp_path, family, kind)
     env = {"CC": cc, "CXX": cxx}
@@ -132,8 +135,7 @@ def test_cmake_fresh_build_dir_is_all_hits(zc, tmp_path, family, kind):
 
 @pytest.mark.parametrize("zc", ["native"], indirect=True)  # in process: no client runs
 @pytest.mark.skipif(SCONS is None, reason="scons is installed by the test extra")
-@pytest.mark.parametrize("kind", ["wrapper", "named"])
-@pytest.mark.parametrize("family", ["gcc", "clang"])
+@pytest.mark.parametrize("family, kind", NOT_GCC_NAMED)
 def test_scons_in_process_is_all_hits(zc, tmp_path, family, kind):
     cc, cxx = compilers(tmp_path, family, kind)
     proj = tmp_path / "proj"

@@ -52,22 +52,19 @@ def counts(zc, kind: str = "compiles") -> tuple[int, int]:
 
 
 FORMS = {
-    "slash": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "/O2", "/DNDEBUG", "/W3"],
-    "dash": ["-nologo", "-c", "a.c", "-Foa.obj", "-Iinclude", "-X", "-Brepro", "-O2", "-DNDEBUG", "-MD"],
-    "separate values": ["/nologo", "/c", "a.c", "/Foa.obj", "/I", "include", "/X", "/Brepro", "/D", "X=1"],
+    "slash": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "/O2", "/DNDEBUG", "/W3", "/TC"],
+    "dash, separate values, FI": ["-nologo", "-c", "a.c", "-Foa.obj", "/I", "include", "-X", "-Brepro", "-O2",
+                                  "/D", "X=1", "-MD", "/FIfi.h", "/FI", "fi.h"],
     "Z7": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "/Z7"],
-    "Zi and Fd": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "/Zi", "/Fdvc.pdb"],
-    "showIncludes": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "/showIncludes"],
-    "FI": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "/FIfi.h", "/FI", "fi.h"],
-    "Fo directory": ["/nologo", "/c", "a.c", "/Foout/", "/Iinclude", "/X", "/Brepro"],
-    "Fo without extension": ["/nologo", "/c", "a.c", "/Foa", "/Iinclude", "/X", "/Brepro"],
-    "Tc and TP": ["/nologo", "/c", "/Tca.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro"],
+    "Zi and Fd, Fo directory": ["/nologo", "/c", "a.c", "/Foout/", "/Iinclude", "/X", "/Brepro", "/Zi",
+                                "/Fdvc.pdb"],
+    "showIncludes, Tc, Fo without extension": ["/nologo", "/c", "/Tca.c", "/Foa", "/Iinclude", "/X", "/Brepro",
+                                               "/showIncludes"],
     "CMake's": ["/nologo", "-TP", "-Iinclude", "/DWIN32", "/D_WINDOWS", "/GR", "/EHsc", "/O2", "/Ob2", "-MD",
-                "/Brepro", "/X", "/Foa.obj", "/Fdvc.pdb", "-c", "--", "{abs}/a.c"],
-    "Xclang": ["/nologo", "/c", "a.c", "/Foa.obj", "/Iinclude", "/X", "/Brepro", "-Xclang", "-fno-pch-timestamp"],
+                "/Brepro", "/X", "-Xclang", "-fno-pch-timestamp", "/Foa.obj", "/Fdvc.pdb", "-c", "--", "{abs}/a.c"],
     "response file": ["@args.rsp"],
 }
-OBJECT = {"Fo directory": "out/a.obj", "Fo without extension": "a.obj"}
+OBJECT = {"Zi and Fd, Fo directory": "out/a.obj"}
 
 
 @pytest.mark.parametrize("form", list(FORMS))

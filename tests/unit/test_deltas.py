@@ -47,3 +47,11 @@ def test_the_reference_reads_files_in_order_and_takes_a_snapshot_first(tmp_path)
     before = deltas.snapshot(str(tmp_path), ["a"])
     (tmp_path / "a").write_bytes(b"rewritten")
     assert deltas.reference(str(tmp_path), ["a", "b"], before) == b"onetwo"
+
+
+def test_a_reference_past_its_limit_is_none(tmp_path):
+    (tmp_path / "small").write_bytes(b"s" * 10)
+    (tmp_path / "large").write_bytes(b"l" * 1000)
+    assert deltas.reference(str(tmp_path), ["small", "large"], limit=500) is None
+    assert deltas.reference(str(tmp_path), ["small", "large"], limit=2000) == b"s" * 10 + b"l" * 1000
+    assert deltas.reference(str(tmp_path), ["small"], {"small": b"x" * 600}, limit=500) is None

@@ -405,7 +405,8 @@ class Engine:
                 data = _relocate_out(inv, data)
             elif before is not None and store.compression is not None:
                 if ref is None:
-                    ref = deltas.reference(inv.cwd, _delta_inputs(inv), before) or b""
+                    limit = deltas.MAX_REFERENCE_RATIO * len(data)
+                    ref = deltas.reference(inv.cwd, _delta_inputs(inv), before, limit) or b""
                 data = deltas.encode(data, ref, store.compression) or data
             files.append([role, data, executable])
         store.set("r:" + key, {"files": files, "stdout": run.stdout if "stdout" in inv.streams else b"",

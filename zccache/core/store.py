@@ -14,7 +14,10 @@ handed back. A value is decompressed once, where it is decoded; the memory level
 holds it decoded.
 
 Result values are named by a digest of everything that made them, so a copy checked
-once stays right for as long as it is held, and get() serves them from memory.
+once stays right for as long as it is held, and get() serves them from memory; so
+are memos of what a tool says, whose key holds the tool's stat or content and the
+question (one asked again, because a program behind the tool changed, is dropped
+from memory when it is written).
 Manifests change (another process may add an entry), so get() always reads them
 from disk; the copy held in memory is only handed out by recall(), to a caller that
 checks what it is given against the files and reads the disk when it does not serve.
@@ -37,7 +40,10 @@ from zccache.core.local_level import LocalLevel, StoreError
 
 __all__ = ["Store", "StoreError"]
 
-IMMUTABLE_PREFIXES = ("r:",)  # result values: their key is a digest of their inputs
+# result values: their key is a digest of their inputs; memos of what a tool says
+# (search lists, identities): their key holds the tool's stat or content, and the
+# question
+IMMUTABLE_PREFIXES = ("r:", "memo:")
 RECALLED_PREFIXES = ("m:",)  # manifests: each entry is checked against the files before use
 _HELD_PREFIXES = IMMUTABLE_PREFIXES + RECALLED_PREFIXES
 # A manifest held in memory is lists of short strings, not bytes: unpacked it takes
@@ -176,6 +182,8 @@ class Store:
         self.local.put(key, raw, tag)
         if self._memory is not None and key.startswith(RECALLED_PREFIXES):
             self._memory.put(key, value, _held_size(key, len(packed)))
+        elif self._memory is not None and key.startswith(IMMUTABLE_PREFIXES):
+            self._memory.drop(key)  # a memo asked again (a program behind the tool changed)
         for level in self.later:
             if _accepts(level, key):
                 try:
