@@ -159,7 +159,7 @@ def parse(args: list[str], cwd: str) -> ClLine | str:
                 value, words = args[i + 1], [a, args[i + 1]]
             else:
                 value, words = name[len(value_opt):], [a]
-            why = _value_option(line, a[0] + value_opt, value_opt, value, cwd, inputs)
+            why = _value_option(line, a[0] + value_opt, value_opt, value)
             if why:
                 return why
             if value_opt not in ("Fo", "Fd"):  # output names are not in the object's bytes
@@ -203,7 +203,7 @@ def parse(args: list[str], cwd: str) -> ClLine | str:
     return line
 
 
-def _value_option(line: ClLine, option: str, name: str, value: str, cwd: str, inputs: list[str]) -> str:
+def _value_option(line: ClLine, option: str, name: str, value: str) -> str:
     if name == "Fo":
         if not value or value.startswith(":"):
             return f"unsupported option {option}:"
