@@ -313,3 +313,36 @@ def test_cmake_builds_a_windows_program_with_clang_cl_and_a_fresh_build_dir_is_a
             assert stats["links"]["hits"] == 1, stats  # the program (CMake runs llvm-lib itself, not launched)
     assert built["b1"] == built["b2"]
     assert built["b1"]["app.exe"][:2] == b"MZ"
+
+
+def test_a_has_include_name_that_appears_and_another_vc_installation_miss(zc, project, cl):
+    """__has_include("opt.h") false, then opt.h made in the /I directory; and
+    <xv.h> from the MSVC installation VCToolsInstallDir names, then another one's.
+    /showIncludes names neither the absent file nor where the installation is."""
+    write(project / "h.c", '#if __has_include("opt.h")\n#include "opt.h"\n#else\n#define OPT 0\n#endif\nint o = OPT;\n')
+    args = [TARGET, "/nologo", "/c", "h.c", "/Foh.obj", "/Iinclude", "/X", "/Brepro"]
+    checked(zc, project, cl, args, ["h.obj"])
+    checked(zc, project, cl, args, ["h.obj"])
+    assert counts(zc) == (1, 1)
+    write(project / "include" / "opt.h", "#define OPT 5\n")
+    checked(zc, project, cl, args, ["h.obj"])
+    assert counts(zc) == (2, 1)
+    for n in (1, 2):
+        write(project / f"vc{n}" / "include" / "xv.h", f"#define XV {n}\n")
+    write(project / "v.c", "#include <xv.h>\nint v = XV;\n")
+    no_x = [TARGET, "/nologo", "/c", "v.c", "/Fov.obj", "/Brepro"]
+    for n in (1, 2, 1):
+        checked(zc, project, cl, no_x, ["v.obj"], env={"VCToolsInstallDir": str(project / f"vc{n}")})
+    assert counts(zc) == (4, 2)
+
+
+def test_lld_link_with_options_in_the_link_environment_variable_passes_through(zc, objects):
+    """lld-link puts LINK's words before its command line and _LINK_'s after."""
+    link = tool("lld-link", "lld")
+    args = ["/nologo", "/nodefaultlib", "/entry:main", "/out:app.exe", "a.obj", "m.obj", "/Brepro"]
+    for name in ("LINK", "_LINK_"):
+        env = {name: "/out:other.exe"}
+        plain = zc.plain(link, *args, cwd=objects, env=env)
+        done = zc.run(link, *args, cwd=objects, env=env)
+        assert (done.returncode, done.stdout, done.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    assert zc.stats()["links"]["uncacheable"] == {"LINK environment options": 2}

@@ -94,6 +94,21 @@ def unlisted_inputs(cwd: str, source: str, headers: list[str], includes: list[st
         if form == "?":
             raise Uncacheable("computed #include before the first declaration")
         _pch_candidates(found, _lookup_paths(form, name, os.path.dirname(source), order))
+    _has_include_candidates(found, cwd, source, headers, order, hashes)
+    return list(found.present), [p for p in found.absent if p not in found.present]
+
+
+def has_include_inputs(cwd: str, source: str, headers: list[str], dirs: SearchPath,
+                       hashes: FileHashes) -> tuple[list[str], list[str]]:
+    """(present, absent) for the names ``__has_include`` tests, alone: what a
+    compiler without gcc's implicit precompiled headers (clang-cl) needs."""
+    found = _Found()
+    _has_include_candidates(found, cwd, _norm(cwd, source), headers, [_norm(cwd, d) for d in dirs.order], hashes)
+    return list(found.present), [p for p in found.absent if p not in found.present]
+
+
+def _has_include_candidates(found: _Found, cwd: str, source: str, headers: list[str], order: list[str],
+                            hashes: FileHashes) -> None:
     for path in [source, *(_norm(cwd, h) for h in headers)]:
         try:
             tested = hashes.has_includes(path)
@@ -104,7 +119,6 @@ def unlisted_inputs(cwd: str, source: str, headers: list[str], includes: list[st
                 raise Uncacheable("__has_include of a computed name")
             for candidate in _lookup_paths(form, name, os.path.dirname(path), order):
                 found.file(candidate)
-    return list(found.present), [p for p in found.absent if p not in found.present]
 
 
 def _lookup_paths(form: str, name: str, includer: str, order: list[str]) -> list[str]:

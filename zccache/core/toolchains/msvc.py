@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from zccache.core.hashing import Hasher, stat_sig
 from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Invocation, Memo, Passthrough, RunResult, SearchPath
+from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool, scratch_dir
 from zccache.core.toolchains import msvc_cmdline as cmdline
 from zccache.core.toolchains.cmdline import not_a_file
 from zccache.core.toolchains.compiler_probe import PROBE_SECONDS
 from zccache.core.toolchains.gcc import parse_search_list
+from zccache.core.toolchains.gcc_inputs import has_include_inputs
 from zccache.core.toolchains.tool_memo import ToolMemo
 
 NAME = "msvc"
@@ -41,6 +43,10 @@ SHOW_INCLUDES = b"Note: including file:"
 # Environment the compiler reads: its value is part of the key
 _KEY_ENV = ("INCLUDE", "EXTERNAL_INCLUDE", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "SOURCE_DATE_EPOCH",
             "CCC_OVERRIDE_OPTIONS")
+# Where clang-cl finds an MSVC installation's headers when no option says: they move
+# its system include directories, so they are in the key and the search list's memo
+_VC_ENV = ("VCToolsInstallDir", "VCINSTALLDIR", "VSINSTALLDIR", "WindowsSdkDir", "WindowsSDKVersion",
+           "WindowsSdkVersion", "UniversalCRTSdkDir", "UCRTVersion")
 # Options the compiler takes from the environment, which no command line shows
 _ENV_OPTIONS = ("CL", "_CL_")
 _PROBE_TEXT = b"zccache_msvc=_MSC_VER;\nzccache_clang=__clang_major__;\n"
@@ -130,6 +136,12 @@ class MsvcFamily:
         inputs = [h for h in headers if os.path.normpath(os.path.join(inv.cwd, h)) != source]
         return RunResult(rc, shown, err, inputs)
 
+    def unlisted_inputs(self, inv: Invocation, headers: list[str], dirs: SearchPath,
+                        hashes: FileHashes) -> tuple[list[str], list[str]]:
+        """The names __has_include tests, where they would be found: one that appears
+        changes the program, and /showIncludes names none of them."""
+        return has_include_inputs(inv.cwd, inv.details.source, headers, dirs, hashes)
+
     def preprocess(self, inv: Invocation) -> RunResult:
         d: Details = inv.details
         rc, out, err = run_tool([inv.tool, "/E", *cmdline.without_outputs(inv.args)], inv.cwd, inv.env)
@@ -147,7 +159,7 @@ class MsvcFamily:
         h.text(inv.cwd)
         for arg in d.line.search_args:
             h.text(arg)
-        for name in ("INCLUDE", "EXTERNAL_INCLUDE"):
+        for name in ("INCLUDE", "EXTERNAL_INCLUDE", *_VC_ENV, "PATH"):  # PATH: a cl.exe there names one too
             h.text(inv.env.get(name, ""))
         key = "msvc-search:" + h.hexdigest()
         known = memo.get(key)
@@ -207,7 +219,8 @@ def classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invocation | 
     if line.debug:
         # CodeView names the object, the directory and the compiler it was built by
         key_args += ["zccache:object=" + os.path.normpath(os.path.join(cwd, output)), "zccache:tool=" + tool]
-    key_env = {k: env[k] for k in _KEY_ENV if k in env and not (line.no_env_include and k.endswith("INCLUDE"))}
+    key_env = {k: env[k] for k in (*_KEY_ENV, *_VC_ENV) if k in env
+               and not (line.no_env_include and k.endswith("INCLUDE"))}
     key_files = [os.path.normpath(os.path.join(cwd, line.pch))] if line.pch_use else []
     return Invocation(
         family=FAMILY,

@@ -193,6 +193,8 @@ def classify_link(argv: list[str], cwd: str, env: Mapping[str, str], family, ref
         return Passthrough("response file unreadable", tool, "link")
     if family is LLD_LINK and any(a.lower() in ("/verbose", "-verbose") for a in args):
         return Passthrough("unsupported option /verbose", tool, "link")
+    if family is LLD_LINK and (env.get("LINK") or env.get("_LINK_")):
+        return Passthrough("LINK environment options", tool, "link")  # lld-link adds them to its line
     line = parse_link(args, cwd, refused)
     if isinstance(line, str):
         return Passthrough(line, tool, "link")
