@@ -24,14 +24,14 @@ SEARCH = ("external:I", "imsvc", "winsysroot", "vctoolsdir", "winsdkdir", "winsd
 # Switches and joined-value options that change the object but read and write
 # nothing the cache does not see: in the key as written. Matched as a prefix of the
 # option's name, longest first among these and the refusals below.
-SAFE_PREFIXES = ("arch:", "std:", "fp:", "Zc:", "Zp", "Zl", "Z7", "Zi", "Zo", "Zo-", "Zm", "Zf", "Zh:", "O", "W", "w",
+SAFE_PREFIXES = ("arch:", "std:", "fp:", "Zc:", "Zp", "Zl", "Z7", "Zi", "Zo", "Zm", "Zf", "Zh:", "O", "W", "w",
                  "G", "EH", "MD", "MT", "J", "utf-8", "bigobj", "permissive", "volatile:", "guard:", "openmp",
                  "external:W", "external:anglebrackets", "external:templates", "diagnostics:", "errorReport:", "FS",
                  "FC", "nologo", "sdl", "Brepro", "TC", "TP", "X", "c", "source-charset:", "execution-charset:",
                  "validate-charset", "constexpr:", "vd", "vm", "d1", "d2", "RTC", "hotpatch", "kernel", "Qspectre",
                  "QIntel-jcc-erratum", "Qvec", "Qpar", "Qimprecise_fwaits", "await", "cgthreads", "favor:",
-                 "homeparams", "LD", "Y-", "Yd", "Yl", "u", "showIncludes", "MP", "Ob", "Oi", "Oy", "Gs", "Qfast_transcendentals",
-                 "Zc", "std", "ZH:", "jumptablerdata", "clr:nostdlib", "Qsafe_fp_loads", "Gm-", "analyze-")
+                 "homeparams", "LD", "Y-", "Yd", "Yl", "u", "showIncludes", "MP", "Qfast_transcendentals",
+                 "ZH:", "jumptablerdata", "clr:nostdlib", "Qsafe_fp_loads", "Gm-", "analyze-")
 # Options that read or write files the cache cannot see, or make no object: the
 # compile passes through with the option as its reason
 REFUSED = ("showIncludes:user", "sourceDependencies", "Yc", "Fa", "FA", "Fe", "Fi", "Fm", "Fr", "FR", "FU", "Fx", "AI",
@@ -65,7 +65,6 @@ class ClLine:
     show_includes: bool = False  # the user asked for /showIncludes: its lines stay in stdout
     pch: str | None = None  # /Fp: the precompiled header /Yu reads
     pch_use: str | None = None  # /Yu's header ('' for none named)
-    forced: list[str] = field(default_factory=list)  # /FI, in order
     include_dirs: list[str] = field(default_factory=list)  # /I, in order
     search_args: list[str] = field(default_factory=list)  # every word that moves the search list
     no_env_include: bool = False  # /X: INCLUDE and EXTERNAL_INCLUDE are not read
@@ -212,8 +211,6 @@ def _value_option(line: ClLine, option: str, name: str, value: str) -> str:
         line.pch = value
     elif name == "Yu":
         line.pch_use = value
-    elif name == "FI":
-        line.forced.append(value)
     elif name == "I":
         line.include_dirs.append(value)
     elif name in ("Tc", "Tp"):
