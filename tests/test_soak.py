@@ -1,4 +1,4 @@
-"""A short soak (benchmarks/soak.py): 100 generated units built five times against one
+"""A short soak (benchmarks/soak.py): 60 generated units built five times against one
 daemon, with edits between the rounds; every object compared with a plain build's,
 the daemon's descriptors and threads not growing, its memory within bounds."""
 
@@ -14,7 +14,7 @@ from support import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import soak  # noqa: E402
 
-UNITS = 100
+UNITS = 60
 
 
 @pytest.mark.parametrize("zc", ["native"], indirect=True)

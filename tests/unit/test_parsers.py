@@ -7,10 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import zccache_wire as wire
 from zccache.core.invocation import Passthrough
 from zccache.core.manifest import INCBIN, PRAGMA_DEPENDENCY, reads_by_name
+from zccache.core.toolchains import cmdline
 from zccache.core.toolchains.cmdline import parse_depfile, split_response
 from zccache.core.toolchains.gcc import _env_depfile, assembler_inputs, parse_args
 from zccache.core.toolchains.gcc_options import OPTIONS, is_longer_option
@@ -54,6 +57,20 @@ def test_language_by_extension_and_by_x():
 def test_depfile_rules_and_escapes():
     text = "a.o: a.c inc/h.h \\\n  /usr/include/stdio.h sp\\ ace.h $$dollar.h\ninc/h.h:\n"
     assert parse_depfile(text) == ["a.c", "inc/h.h", "/usr/include/stdio.h", "sp ace.h", "$dollar.h"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab./-_:\t \\$#\n", max_size=40), max_size=6))
+def test_depfile_lines_without_escapes_read_as_the_escaping_reader_reads_them(lines):
+    """parse_depfile splits a line with no backslash or $ by str.split; the
+    per-character reader must give the same words."""
+    text = "\n".join(lines)
+    slow: list[str] = []
+    for line in text.replace("\\\r\n", " ").replace("\\\n", " ").splitlines():
+        colon = cmdline._rule_colon(line)
+        if colon >= 0:
+            slow.extend(cmdline._split_make_words(line[colon + 1 :]))
+    assert parse_depfile(text) == list(dict.fromkeys(slow))
 
 
 def test_response_file_words():

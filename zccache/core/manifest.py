@@ -50,12 +50,53 @@ class Uncacheable(Exception):
     """This result cannot be recorded safely; the message is the counted reason."""
 
 
+@dataclass(frozen=True)
+class Shadow:
+    """What an entry's shadow probes are computed from, stored in place of the probe
+    paths themselves: every header's relative name under every earlier search
+    directory, and under every directory that includes one, is a function of the
+    headers and these few lists. Written out, those paths were two thirds of a
+    manifest's bytes (642 names for one brotli compile, most of them system headers
+    under the project's own -I directory). Paths are logical, as the headers'."""
+
+    order: list[str]  # the search directories, first searched first
+    system: list[str]  # those whose headers are not looked for beside their includers
+    sources: list[str]  # the sources' directories (absolute)
+    absent: list[str]  # paths the family found absent (a name __has_include tested)
+    present: list[str]  # candidates that existed, unchosen, when the entry was made
+    groups: list[tuple[str, int | None]]  # each probe's nearest existing directory, its mtime
+    # The directory the compile ran in: headers named relative to it are made absolute
+    # against it, so that the candidates are the recorded ones wherever the entry is
+    # checked from (a link in a fresh build directory: its key leaves out the cwd).
+    cwd: str = ""
+
+    def to_wire(self) -> dict:
+        return {"o": self.order, "s": self.system, "i": self.sources, "a": self.absent, "p": self.present,
+                "g": [[d, m] for d, m in self.groups], "c": self.cwd}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> Shadow:
+        lists = [data[k] for k in ("o", "s", "i", "a", "p")]
+        if not all(isinstance(x, list) and all(isinstance(p, str) for p in x) for x in lists):
+            raise ValueError("malformed shadow recipe")
+        groups = [(d, m) for d, m in data["g"]]
+        if not all(isinstance(d, str) and (m is None or isinstance(m, int)) for d, m in groups):
+            raise ValueError("malformed shadow groups")
+        if not isinstance(data["c"], str) or not data["c"]:
+            raise ValueError("malformed shadow cwd")
+        return cls(*lists, groups=groups, cwd=data["c"])
+
+
+DIGEST_BYTES = 20  # of a header's blake3, as stored: ccache keeps 20 too
+
+
 @dataclass
 class Entry:
-    headers: list[tuple[str, str, StatSig | None]]  # path as the tool named it, hash, trusted stat
+    headers: list[tuple[str, str, StatSig | None]]  # path as the tool named it, hex hash, trusted stat
     probes: list[tuple[str, int | None, list[str]]]  # dir, its mtime (None: not settled), names
     result: str
     env: list[tuple[str, str | None]] = ()  # variables the tool read, and their values
+    shadow: Shadow | None = None  # when set, probes is empty and computed from it (Shadow)
     # (cwd, path map) -> headers and probes as absolute paths: a hit checks about a
     # hundred headers, and naming each again cost more than its stat
     _resolved: dict = field(default_factory=dict, repr=False, compare=False)
@@ -72,21 +113,35 @@ class Entry:
                 if path is None:
                     return None
                 headers.append((_norm(cwd, path), digest, sig))
-            probes = []
-            for logical, mtime, names in self.probes:
-                d = to_physical(logical)
-                if d is None:
+            if self.shadow is not None:
+                probes = _recompute(self.shadow, to_physical, [logical for logical, _, _ in self.headers])
+                if probes is None:
                     return None
-                probes.append((d, mtime, [os.path.join(d, n) for n in names]))
+            else:
+                probes = []
+                for logical, mtime, names in self.probes:
+                    d = to_physical(logical)
+                    if d is None:
+                        return None
+                    probes.append((d, mtime, [os.path.join(d, n) for n in names]))
             if len(self._resolved) > 8:
                 self._resolved.clear()
             found = self._resolved[key] = _Resolved(headers, probes)
         return found
 
     def to_wire(self) -> list:
+        if self.shadow is None:
+            return [
+                [[p, h, list(s) if s else None] for p, h, s in self.headers],
+                [[d, m, n] for d, m, n in self.probes],
+                self.result,
+                [[k, v] for k, v in self.env],
+            ]
+        # The compact form: a binary digest, and ctime as its distance from mtime.
         return [
-            [[p, h, list(s) if s else None] for p, h, s in self.headers],
-            [[d, m, n] for d, m, n in self.probes],
+            [[p, bytes.fromhex(h[: 2 * DIGEST_BYTES]), [s[0], s[1], s[2] - s[1], s[3], s[4]] if s else None]
+             for p, h, s in self.headers],
+            self.shadow.to_wire(),
             self.result,
             [[k, v] for k, v in self.env],
         ]
@@ -95,12 +150,26 @@ class Entry:
     def from_wire(cls, data: list) -> Entry:
         headers, probes, result = data[:3]
         env = data[3] if len(data) > 3 else []
+        if isinstance(probes, dict):
+            rows = []
+            for p, h, s in headers:
+                if not isinstance(h, bytes) or len(h) != DIGEST_BYTES:
+                    raise ValueError("malformed header digest")
+                rows.append((p, h.hex(), (s[0], s[1], s[1] + s[2], s[3], s[4]) if s else None))
+            return cls(headers=rows, probes=[], result=result, env=[(k, v) for k, v in env],
+                       shadow=Shadow.from_wire(probes))
         return cls(
             headers=[(p, h, tuple(s) if s else None) for p, h, s in headers],
             probes=[(d, m, list(n)) for d, m, n in probes],
             result=result,
             env=[(k, v) for k, v in env],
         )
+
+
+def same_digest(now: str, stored: str) -> bool:
+    """A header's hex hash against the one an entry stored (which may be the first
+    DIGEST_BYTES of it)."""
+    return len(stored) >= 2 * DIGEST_BYTES and now[: len(stored)] == stored
 
 
 @dataclass(frozen=True)
@@ -242,10 +311,9 @@ def record(
                 raise Uncacheable(why)
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
-    probes = _shadow_probes(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent))
-    probes = [(to_logical(d), m, n) for d, m, n in probes]
+    shadow = _shadow(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent), to_logical)
     env = sorted((env_inputs or {}).items())
-    return Entry(headers=rows, probes=probes, result=result_key_of(rows, env), env=env)
+    return Entry(headers=rows, probes=[], result=result_key_of(rows, env), env=env, shadow=shadow)
 
 
 class _Listings:
@@ -292,48 +360,77 @@ class _Listings:
 _listings = _Listings()
 
 
-def _exists(path: str, now_ns: int, seen: dict[str, frozenset[str] | None] | None = None) -> bool:
-    """os.path.lexists, answered from the directory's listing where it can be; seen
-    holds the listings one compile's probes took already (one stat a directory)."""
-    directory, name = os.path.split(path)
-    if seen is None:
-        names = _listings.names(directory, now_ns)
-    elif directory in seen:
-        names = seen[directory]
-    else:
-        names = seen[directory] = _listings.names(directory, now_ns)
-    return name in names if names is not None else os.path.lexists(path)
+def _slashed(d: str) -> str:
+    return d if d.endswith("/") else d + "/"
 
 
-def _shadow_probes(
+def _parent(path: str) -> str:
+    """os.path.dirname of a normalised absolute path, without its generality: this
+    runs once per candidate, hundreds of times a compile."""
+    return path[: path.rindex("/")] or "/"
+
+
+def _candidates(headers: list[str], order: list[str], system: list[str], sources: list[str]) -> dict[str, set[str]]:
+    """Every path at which a new file would be found before one of headers, as
+    {directory: names}: its name relative to the search directory it was found in,
+    under each earlier one, and (for a header outside the system directories) under
+    each directory that holds a source or such a header, which "..." includes search
+    first. Paths are normalised and absolute."""
+    system_prefixes = tuple(_slashed(d) for d in system)
+    prefixes = [_slashed(d) for d in order]
+    includers = set(sources)
+    includers.update(_parent(h) for h in headers if not h.startswith(system_prefixes))
+    beside = [_slashed(i) for i in includers]
+    paths: set[str] = set()
+    for h in headers:
+        is_system = h.startswith(system_prefixes)
+        for j, p in enumerate(prefixes):
+            if h.startswith(p):
+                rel = h[len(p) :]
+                paths.update([e + rel for e in prefixes[:j]])
+                if not is_system:
+                    paths.update([i + rel for i in beside])
+    by_dir: dict[str, set[str]] = {}
+    for c in paths:
+        d, _, name = c.rpartition("/")
+        by_dir.setdefault(d or "/", set()).add(name)
+    return by_dir
+
+
+def _add(by_dir: dict[str, set[str]], paths: Iterable[str], remove: bool = False) -> None:
+    for c in paths:
+        d, _, name = c.rpartition("/")
+        d = d or "/"
+        if remove:
+            names = by_dir.get(d)
+            if names is not None:
+                names.discard(name)
+        else:
+            by_dir.setdefault(d, set()).add(name)
+
+
+def _shadow(
     cwd: str,
     headers: list[str],
     search_dirs: list[str],
     system_dirs: set[str],
     source_dirs: Iterable[str],
     now_ns: int,
-    absent: list[str] = (),
-) -> list[tuple[str, int | None, list[str]]]:
+    absent: list[str],
+    to_logical,
+) -> Shadow:
     order = [_norm(cwd, d) for d in search_dirs]
-    system_prefixes = tuple(_norm(cwd, d) + os.sep for d in system_dirs)
-    header_set = set(headers)
-    includers = {_norm(cwd, d) for d in source_dirs}
-    includers.update(os.path.dirname(h) for h in headers if not h.startswith(system_prefixes))
-    candidates: set[str] = set()
-    for h in headers:
-        is_system = h.startswith(system_prefixes)
-        for j, d in enumerate(order):
-            if not h.startswith(d + os.sep):
-                continue
-            rel = h[len(d) + 1 :]
-            candidates.update(os.path.join(e, rel) for e in order[:j])
-            if not is_system:
-                candidates.update(os.path.join(i, rel) for i in includers)
+    system = sorted(_norm(cwd, d) for d in system_dirs)
+    sources = sorted({_norm(cwd, d) for d in source_dirs})
+    candidates = _candidates(headers, order, system, sources)
+    missing = []
     for path in absent:  # paths the family found absent: one appearing since is a race
         full = _norm(cwd, path)
         if os.path.lexists(full):
             raise Uncacheable("file appeared during compile")
-        candidates.add(full)
+        missing.append(full)
+    _add(candidates, missing)
+    _add(candidates, headers, remove=True)
     nearest: dict[str, str] = {}  # directory -> itself or its nearest existing ancestor
 
     def nearest_dir(p: str) -> str:
@@ -344,23 +441,79 @@ def _shadow_probes(
             nearest[p] = found
         return found
 
-    groups: dict[str, list[str]] = {}
-    seen: dict[str, frozenset[str] | None] = {}
-    for c in candidates:
-        if c in header_set or _exists(c, now_ns, seen):
-            continue  # present now and not chosen: its presence changes nothing
-        parent = nearest_dir(os.path.dirname(c))
-        groups.setdefault(parent, []).append(c[len(parent) :].lstrip(os.sep))
-    probes: list[tuple[str, int | None, list[str]]] = []
-    for d, names in sorted(groups.items()):
+    present = []
+    groups: set[str] = set()
+    for d, names in candidates.items():
+        if not names:
+            continue
+        listed = _listings.names(d, now_ns)
+        if listed is None:  # changed too recently to trust a listing: ask for each
+            there = {n for n in names if os.path.lexists(os.path.join(d, n))}
+        else:
+            there = names & listed
+        # present now and not chosen: its presence changes nothing
+        present.extend(os.path.join(d, n) for n in there)
+        if len(there) < len(names):
+            groups.add(nearest_dir(d))
+    timed: list[tuple[str, int | None]] = []
+    for d in sorted(groups):
         try:
             mtime: int | None = os.stat(d).st_mtime_ns
         except OSError:
             mtime = None
         if mtime is not None and not is_settled(mtime, now_ns):
             mtime = None
-        probes.append((d, mtime, sorted(names)))
-    return probes
+        timed.append((to_logical(d), mtime))
+    return Shadow(order=[to_logical(d) for d in order], system=[to_logical(d) for d in system],
+                  sources=[to_logical(d) for d in sources], absent=[to_logical(p) for p in sorted(set(missing))],
+                  present=[to_logical(p) for p in sorted(present)], groups=timed, cwd=to_logical(cwd))
+
+
+def _recompute(shadow: Shadow, to_physical, logical_headers: list[str]) -> list[tuple[str, int | None, list[str]]] | None:
+    """The probes _shadow found, from its recipe and the entry's headers: each
+    candidate under the deepest directory it recorded, which is the nearest that
+    existed then. That holds only for the recorded candidates, so the headers are
+    made absolute against the recorded cwd. None when the path map lacks a prefix
+    the entry names."""
+    cwd = to_physical(shadow.cwd)
+    if cwd is None:
+        return None
+    headers = []
+    for logical in logical_headers:
+        physical = to_physical(logical)
+        if physical is None:
+            return None
+        headers.append(_norm(cwd, physical))
+    lists = []
+    for paths in (shadow.order, shadow.system, shadow.sources, shadow.absent, shadow.present):
+        physical = [to_physical(p) for p in paths]
+        if None in physical:
+            return None
+        lists.append([_norm(cwd, p) for p in physical])
+    order, system, sources, absent, present = lists
+    groups: dict[str, int | None] = {}
+    for d, mtime in shadow.groups:
+        physical = to_physical(d)
+        if physical is None:
+            return None
+        groups[_norm(cwd, physical)] = mtime
+    candidates = _candidates(headers, order, system, sources)
+    _add(candidates, absent)
+    _add(candidates, headers, remove=True)
+    _add(candidates, present, remove=True)
+    names: dict[str, list[str]] = {d: [] for d in groups}
+    for directory, below in candidates.items():
+        if not below:
+            continue
+        d = directory
+        while d not in names:
+            up = os.path.dirname(d)
+            if up == d:
+                return None  # no directory was recorded for it: not the entry's candidates
+            d = up
+        prefix = _slashed(directory)
+        names[d].extend(prefix + n for n in below)
+    return [(d, mtime, sorted(names[d])) for d, mtime in groups.items() if names[d]]
 
 
 def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path, env=None,
@@ -384,7 +537,7 @@ def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path:
         if sig is not None and (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == sig:
             continue  # the order of hashing.stat_sig, spelled out: this loop runs per header
         try:
-            if hashes.hash(full, st)[0] != digest:
+            if not same_digest(hashes.hash(full, st)[0], digest):
                 return False
         except OSError:
             return False

@@ -19,7 +19,7 @@ import os
 
 from zccache.core.hashing import hash_bytes
 from zccache.core.invocation import Invocation
-from zccache.core.manifest import Entry, FileHashes
+from zccache.core.manifest import Entry, FileHashes, same_digest
 
 NEW = "nothing cached for this output yet"
 
@@ -34,7 +34,7 @@ def from_entry(entry: Entry, cwd: str, hashes: FileHashes, to_physical, env, map
         return "the cached entry names paths outside this build's path map"
     for full, digest, _sig in resolved.headers:
         try:
-            if hashes.hash(full)[0] != digest:
+            if not same_digest(hashes.hash(full)[0], digest):
                 return f"header {full} changed"
         except OSError:
             return f"header {full} is gone"

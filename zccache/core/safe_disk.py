@@ -68,11 +68,11 @@ def disk_class(umask: int | None) -> type[diskcache.Disk]:
 
 
 def make_cache_dirs(directory: str, umask: int | None) -> None:
-    """The cache directory and its two stores: the user's alone (0700) by default;
+    """The cache directory and its store: the user's alone (0700) by default;
     with a umask set, what it allows, on the ones we own, however they were made."""
     mode = 0o700 if umask is None else 0o777 & ~umask
     os.makedirs(os.path.dirname(directory) or ".", exist_ok=True)
-    for path in (directory, os.path.join(directory, "store"), os.path.join(directory, "stats")):
+    for path in (directory, os.path.join(directory, "store")):
         try:
             os.mkdir(path, mode)
         except FileExistsError:

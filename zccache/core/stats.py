@@ -59,14 +59,14 @@ class StatsRecorder:
         for the next flush: a daemon's loop must not die of its bookkeeping."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        for i, (name, amount) in enumerate(pending.items()):
-            try:
-                self.store.incr(name, amount)
-            except Exception:
-                with self._lock:
-                    for left, n in list(pending.items())[i:]:
-                        self._pending[left] = self._pending.get(left, 0) + n
-                return
+        if not pending:
+            return
+        try:
+            self.store.add_counts(pending)
+        except Exception:
+            with self._lock:
+                for name, n in pending.items():
+                    self._pending[name] = self._pending.get(name, 0) + n
 
 
 def summarize(counters: dict[str, int]) -> dict[str, object]:

@@ -122,7 +122,7 @@ class Store:
         self.compression = compression
         self._memory = _Memory(memory_bytes) if memory_bytes > 0 else None
         self.local = LocalLevel(directory, size_limit, umask, max_files)
-        self.counters_level = Counters(directory, umask)
+        self.counters_level = Counters(directory)
         self.later: list[Level] = []  # remote levels (core/tiers/), in order
         self.corrupt_dropped = 0
         # a long-lived process keeps a remote's copies locally on a thread of its own
@@ -215,6 +215,10 @@ class Store:
 
     def incr(self, name: str, amount: int = 1) -> None:
         self.counters_level.incr(name, amount)
+
+    def add_counts(self, amounts: dict[str, int]) -> None:
+        """Several counters in one write (a daemon's buffered ones)."""
+        self.counters_level.add(amounts)
 
     def counters(self) -> dict[str, int]:
         return self.counters_level.all()
@@ -319,15 +323,14 @@ class Store:
         return self.local.size_limit
 
     def checkpoint(self) -> None:
-        """The write-ahead logs folded into the databases and cut to nothing, so a cache
+        """The write-ahead log folded into the database and cut to nothing, so a cache
         directory copied while the daemon waits (a CI job saving it) is its bytes."""
-        for level in (self.local, self.counters_level):
-            level.checkpoint()
+        self.local.checkpoint()
 
     def log_bytes(self) -> int:
         """What the write-ahead logs hold now: writes after the last checkpoint (the
         counters' flush, recency) leave some even when no request came since."""
-        return self.local.log_bytes() + self.counters_level.log_bytes()
+        return self.local.log_bytes()
 
     def fill_in_background(self) -> None:
         """From now on, a later level's copy is written to the local level by a

@@ -1,0 +1,143 @@
+"""A manifest entry stored compactly (its shadow probes as a recipe, 20-byte digests)
+checks exactly what the entry it was made from checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import msgpack
+import pytest
+
+from zccache.core import manifest
+from zccache.core.manifest import Entry, FileHashes
+
+
+def _age(path, seconds: int = 100) -> None:
+    past = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(past, past))
+
+
+def _tree(root):
+    """src/a.c including x.h (found in inc2, after inc1) and <s.h> from a system dir."""
+    for d in ("src", "inc1", "inc2", "sys"):
+        (root / d).mkdir(parents=True)
+    (root / "src" / "a.c").write_text('#include "x.h"\n#include <s.h>\n')
+    (root / "inc2" / "x.h").write_text("int x;\n")
+    (root / "sys" / "s.h").write_text("int s;\n")
+    for p in [*root.rglob("*"), root]:
+        _age(p)
+
+
+def _record(root, to_logical=lambda p: p, absent=()) -> Entry:
+    started = time.time_ns()
+    return manifest.record(
+        cwd=str(root / "src"),
+        headers=["../inc2/x.h", "../sys/s.h"],
+        search_dirs=["../inc1", "../inc2", "../sys"],
+        system_dirs={"../sys"},
+        source_dirs=[str(root / "src")],
+        started_ns=started,
+        hashes=FileHashes(),
+        result_key_of=lambda rows, env: "result",
+        to_logical=to_logical,
+        absent=absent,
+    )
+
+
+def _through_wire(entry: Entry) -> Entry:
+    return Entry.from_wire(msgpack.unpackb(msgpack.packb(entry.to_wire(), use_bin_type=True), raw=False))
+
+
+def _probe_paths(entry: Entry, cwd: str, to_physical=lambda p: p) -> set[str]:
+    resolved = entry.resolved(cwd, to_physical)
+    assert resolved is not None
+    return {p for _d, _m, paths in resolved.probes for p in paths}
+
+
+def test_the_stored_recipe_gives_every_shadowing_path_and_each_one_appearing_misses(tmp_path):
+    _tree(tmp_path)
+    entry = _through_wire(_record(tmp_path))
+    assert entry.shadow is not None and entry.probes == []
+    assert all(len(bytes.fromhex(d)) == manifest.DIGEST_BYTES for _p, d, _s in entry.headers)
+    cwd = str(tmp_path / "src")
+    expected = {str(tmp_path / p) for p in ("inc1/x.h", "src/x.h", "inc1/s.h", "inc2/s.h")}
+    assert _probe_paths(entry, cwd) == expected
+    assert manifest.matches(entry, cwd, FileHashes())
+    for path in sorted(expected):
+        with open(path, "w") as f:
+            f.write("int shadow;\n")
+        assert not manifest.matches(_through_wire(entry), cwd, FileHashes()), path
+        os.remove(path)
+
+
+def test_a_candidate_present_and_unchosen_when_recorded_is_not_a_probe(tmp_path):
+    _tree(tmp_path)
+    (tmp_path / "inc1" / "s.h").write_text("int other;\n")  # <s.h> resolved to sys/ regardless (as by include_next)
+    _age(tmp_path / "inc1")
+    entry = _through_wire(_record(tmp_path))
+    cwd = str(tmp_path / "src")
+    assert str(tmp_path / "inc1" / "s.h") not in _probe_paths(entry, cwd)
+    assert manifest.matches(entry, cwd, FileHashes())
+
+
+def test_absent_paths_the_family_named_are_probes(tmp_path):
+    _tree(tmp_path)
+    gch = str(tmp_path / "inc2" / "x.h.gch")
+    entry = _through_wire(_record(tmp_path, absent=[gch]))
+    cwd = str(tmp_path / "src")
+    assert gch in _probe_paths(entry, cwd)
+    (tmp_path / "inc2" / "x.h.gch").write_bytes(b"gch")
+    assert not manifest.matches(_through_wire(entry), cwd, FileHashes())
+
+
+def test_a_relocated_tree_checks_its_own_paths(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _tree(a)
+    entry = _through_wire(_record(a, to_logical=lambda p: p.replace(str(a), "\0root\0", 1) if p.startswith(str(a)) else p))
+    shutil.copytree(a, b)
+    for p in [*b.rglob("*"), b]:
+        _age(p)
+
+    def to_b(p: str) -> str:
+        return p.replace("\0root\0", str(b), 1) if p.startswith("\0") else p
+
+    cwd = str(b / "src")
+    assert _probe_paths(entry, cwd, to_b) == {str(b / p) for p in ("inc1/x.h", "src/x.h", "inc1/s.h", "inc2/s.h")}
+    assert manifest.matches(entry, cwd, FileHashes(), to_b)
+    (b / "inc1" / "x.h").write_text("int shadow;\n")
+    assert not manifest.matches(_through_wire(entry), cwd, FileHashes(), to_b)
+    assert manifest.matches(_through_wire(entry), str(a / "src"), FileHashes(),
+                            lambda p: p.replace("\0root\0", str(a), 1) if p.startswith("\0") else p)
+
+
+def test_a_header_whose_content_changed_misses_against_the_shortened_digest(tmp_path):
+    _tree(tmp_path)
+    entry = _through_wire(_record(tmp_path))
+    (tmp_path / "inc2" / "x.h").write_text("int y;\n")  # same size, a new stat signature
+    assert not manifest.matches(entry, str(tmp_path / "src"), FileHashes())
+
+
+@pytest.mark.parametrize("damage", ["digest", "recipe"])
+def test_a_malformed_compact_entry_is_refused(tmp_path, damage):
+    _tree(tmp_path)
+    wire = _record(tmp_path).to_wire()
+    if damage == "digest":
+        wire[0][0][1] = b"short"
+    else:
+        wire[1]["o"] = [1, 2]
+    with pytest.raises(ValueError):
+        Entry.from_wire(wire)
+
+
+def test_checked_from_another_directory_the_probes_are_the_recorded_ones(tmp_path):
+    """A link's key leaves out its cwd, so a fresh build directory checks an entry
+    recorded elsewhere: the probes stay those the recorded candidates grouped."""
+    _tree(tmp_path)
+    (tmp_path / "other").mkdir()
+    _age(tmp_path / "other")
+    entry = _through_wire(_record(tmp_path))
+    here = _probe_paths(entry, str(tmp_path / "src"))
+    assert _probe_paths(_through_wire(entry), str(tmp_path / "other")) == here
+    assert manifest.matches(_through_wire(entry), str(tmp_path / "other"), FileHashes())
