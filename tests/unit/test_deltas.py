@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 
 from zccache.core import deltas
 
@@ -55,3 +56,15 @@ def test_a_reference_past_its_limit_is_none(tmp_path):
     assert deltas.reference(str(tmp_path), ["small", "large"], limit=500) is None
     assert deltas.reference(str(tmp_path), ["small", "large"], limit=2000) == b"s" * 10 + b"l" * 1000
     assert deltas.reference(str(tmp_path), ["small"], {"small": b"x" * 600}, limit=500) is None
+
+
+def test_short_pieces_of_a_reference_of_megabytes_are_found():
+    """An output made of short runs from all over a large reference (a linked
+    module's debug sections against its objects'): the match finder's tables must
+    index the whole reference, not the last of it."""
+    rng = random.Random(5)
+    ref = rng.randbytes(4 << 20)
+    out = b"".join(ref[o : o + 48] + b"\x01\x02" for o in (rng.randrange(0, len(ref) - 48) for _ in range(45000)))
+    entry = deltas.encode(out, ref, 1)
+    assert entry is not None and len(entry["delta"]) < len(out) // 8
+    assert deltas.decode(entry, ref) == out

@@ -141,3 +141,16 @@ def test_checked_from_another_directory_the_probes_are_the_recorded_ones(tmp_pat
     here = _probe_paths(entry, str(tmp_path / "src"))
     assert _probe_paths(_through_wire(entry), str(tmp_path / "other")) == here
     assert manifest.matches(_through_wire(entry), str(tmp_path / "other"), FileHashes())
+
+
+def test_a_candidate_made_during_the_compile_makes_it_uncacheable(tmp_path):
+    """The compiler may or may not have seen it, and a candidate recorded as present
+    is never probed: storing would keep an object the file may not have shaped."""
+    _tree(tmp_path)
+    started = time.time_ns()
+    (tmp_path / "inc1" / "x.h").write_text("int early;\n")  # before x.h in inc2, made after the start
+    with pytest.raises(manifest.Uncacheable, match="appeared during compile"):
+        manifest.record(cwd=str(tmp_path / "src"), headers=["../inc2/x.h", "../sys/s.h"],
+                        search_dirs=["../inc1", "../inc2", "../sys"], system_dirs={"../sys"},
+                        source_dirs=[str(tmp_path / "src")], started_ns=started, hashes=FileHashes(),
+                        result_key_of=lambda rows, env: "result")

@@ -311,7 +311,7 @@ def record(
                 raise Uncacheable(why)
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
-    shadow = _shadow(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent), to_logical)
+    shadow = _shadow(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent), to_logical, started_ns)
     env = sorted((env_inputs or {}).items())
     return Entry(headers=rows, probes=[], result=result_key_of(rows, env), env=env, shadow=shadow)
 
@@ -418,7 +418,11 @@ def _shadow(
     now_ns: int,
     absent: list[str],
     to_logical,
+    started_ns: int = 0,
 ) -> Shadow:
+    """Raises Uncacheable when a candidate was made during the compile (at or after
+    started_ns): the tool may or may not have seen it, and a candidate found present
+    is never probed again."""
     order = [_norm(cwd, d) for d in search_dirs]
     system = sorted(_norm(cwd, d) for d in system_dirs)
     sources = sorted({_norm(cwd, d) for d in source_dirs})
@@ -452,7 +456,15 @@ def _shadow(
         else:
             there = names & listed
         # present now and not chosen: its presence changes nothing
-        present.extend(os.path.join(d, n) for n in there)
+        for n in there:
+            path = os.path.join(d, n)
+            try:
+                made = os.lstat(path).st_ctime_ns
+            except OSError:
+                made = started_ns  # gone again since it was listed: it came and went meanwhile
+            if started_ns and made >= started_ns:
+                raise Uncacheable("file appeared during compile")
+            present.append(path)
         if len(there) < len(names):
             groups.add(nearest_dir(d))
     timed: list[tuple[str, int | None]] = []
