@@ -114,7 +114,8 @@ class Entry:
                     return None
                 headers.append((_norm(cwd, path), digest, sig))
             if self.shadow is not None:
-                probes = _recompute(self.shadow, to_physical, [logical for logical, _, _ in self.headers])
+                probes = _recompute(self.shadow, to_physical, [logical for logical, _, _ in self.headers],
+                                    cwd, [h for h, _, _ in headers])
                 if probes is None:
                     return None
             else:
@@ -370,6 +371,31 @@ def _parent(path: str) -> str:
     return path[: path.rindex("/")] or "/"
 
 
+# (search prefixes, header) -> (the header's names under earlier search directories,
+# its names relative to each search directory it is under): the same system headers
+# come back in compile after compile, and naming them again was most of a miss's or a
+# first hit's probe work. Bounded: past the limit it starts over.
+_EARLIER: dict[tuple[tuple[str, ...], str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_EARLIER_LIMIT = 1 << 16
+
+
+def _earlier(prefixes: tuple[str, ...], h: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    key = (prefixes, h)
+    found = _EARLIER.get(key)
+    if found is None:
+        names: list[str] = []
+        rels: list[str] = []
+        for j, p in enumerate(prefixes):
+            if h.startswith(p):
+                rel = h[len(p) :]
+                rels.append(rel)
+                names.extend(e + rel for e in prefixes[:j])
+        if len(_EARLIER) >= _EARLIER_LIMIT:
+            _EARLIER.clear()
+        found = _EARLIER[key] = (tuple(names), tuple(rels))
+    return found
+
+
 def _candidates(headers: list[str], order: list[str], system: list[str], sources: list[str]) -> dict[str, set[str]]:
     """Every path at which a new file would be found before one of headers, as
     {directory: names}: its name relative to the search directory it was found in,
@@ -377,19 +403,17 @@ def _candidates(headers: list[str], order: list[str], system: list[str], sources
     each directory that holds a source or such a header, which "..." includes search
     first. Paths are normalised and absolute."""
     system_prefixes = tuple(_slashed(d) for d in system)
-    prefixes = [_slashed(d) for d in order]
+    prefixes = tuple(_slashed(d) for d in order)
     includers = set(sources)
     includers.update(_parent(h) for h in headers if not h.startswith(system_prefixes))
     beside = [_slashed(i) for i in includers]
     paths: set[str] = set()
     for h in headers:
-        is_system = h.startswith(system_prefixes)
-        for j, p in enumerate(prefixes):
-            if h.startswith(p):
-                rel = h[len(p) :]
-                paths.update([e + rel for e in prefixes[:j]])
-                if not is_system:
-                    paths.update([i + rel for i in beside])
+        names, rels = _earlier(prefixes, h)
+        paths.update(names)
+        if rels and not h.startswith(system_prefixes):
+            for rel in rels:
+                paths.update([i + rel for i in beside])
     by_dir: dict[str, set[str]] = {}
     for c in paths:
         d, _, name = c.rpartition("/")
@@ -481,21 +505,26 @@ def _shadow(
                   present=[to_logical(p) for p in sorted(present)], groups=timed, cwd=to_logical(cwd))
 
 
-def _recompute(shadow: Shadow, to_physical, logical_headers: list[str]) -> list[tuple[str, int | None, list[str]]] | None:
+def _recompute(shadow: Shadow, to_physical, logical_headers: list[str], here: str = "",
+               here_headers: list[str] | None = None) -> list[tuple[str, int | None, list[str]]] | None:
     """The probes _shadow found, from its recipe and the entry's headers: each
     candidate under the deepest directory it recorded, which is the nearest that
     existed then. That holds only for the recorded candidates, so the headers are
-    made absolute against the recorded cwd. None when the path map lacks a prefix
-    the entry names."""
+    made absolute against the recorded cwd (here_headers: as made absolute against
+    here, which they are when here is that cwd). None when the path map lacks a
+    prefix the entry names."""
     cwd = to_physical(shadow.cwd)
     if cwd is None:
         return None
-    headers = []
-    for logical in logical_headers:
-        physical = to_physical(logical)
-        if physical is None:
-            return None
-        headers.append(_norm(cwd, physical))
+    if here_headers is not None and cwd == here:
+        headers = here_headers
+    else:
+        headers = []
+        for logical in logical_headers:
+            physical = to_physical(logical)
+            if physical is None:
+                return None
+            headers.append(_norm(cwd, physical))
     lists = []
     for paths in (shadow.order, shadow.system, shadow.sources, shadow.absent, shadow.present):
         physical = [to_physical(p) for p in paths]
