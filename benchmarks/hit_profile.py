@@ -107,6 +107,8 @@ def _misses(ns, daemon, request: dict, tree: Path, args: list[str]) -> int:
           f" overhead {(m - g) * 1e3:.1f} ms ({m / g:.2f}x)")
     if prof is not None:
         pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+        if os.environ.get("ZC_PROFILE_OUT"):
+            prof.dump_stats(os.environ["ZC_PROFILE_OUT"])
     return 0
 
 

@@ -361,6 +361,26 @@ class _Listings:
 _listings = _Listings()
 
 
+class Presence:
+    """os.path.lexists for the many paths one compile asks about (precompiled
+    headers beside every include, in every search directory), from the directories'
+    listings: one stat a directory instead of one or three a path."""
+
+    def __init__(self, now_ns: int | None = None) -> None:
+        self._now = time.time_ns() if now_ns is None else now_ns
+        self._seen: dict[str, frozenset[str] | None] = {}
+
+    def __call__(self, path: str) -> bool:
+        """path: normalised and absolute."""
+        d, _, name = path.rpartition("/")
+        d = d or "/"
+        if d in self._seen:
+            names = self._seen[d]
+        else:
+            names = self._seen[d] = _listings.names(d, self._now)
+        return name in names if names is not None else os.path.lexists(path)
+
+
 def _slashed(d: str) -> str:
     return d if d.endswith("/") else d + "/"
 
@@ -452,9 +472,10 @@ def _shadow(
     sources = sorted({_norm(cwd, d) for d in source_dirs})
     candidates = _candidates(headers, order, system, sources)
     missing = []
+    exists = Presence(now_ns)
     for path in absent:  # paths the family found absent: one appearing since is a race
         full = _norm(cwd, path)
-        if os.path.lexists(full):
+        if exists(full):
             raise Uncacheable("file appeared during compile")
         missing.append(full)
     _add(candidates, missing)

@@ -25,7 +25,7 @@ import os
 import re
 
 from zccache.core.invocation import SearchPath
-from zccache.core.manifest import PCH_SUFFIXES, FileHashes, Uncacheable, include_form
+from zccache.core.manifest import PCH_SUFFIXES, FileHashes, Presence, Uncacheable, include_form
 
 _COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
 _INCLUDE = re.compile(rb'#\s*(?:include|include_next|import)\s*(?:"([^"]+)"|<([^>]+)>|(.*))$')
@@ -59,8 +59,12 @@ class _Found:
     def __init__(self) -> None:
         self.present: dict[str, None] = {}
         self.absent: dict[str, None] = {}
+        self._exists = Presence()  # most candidates are absent: a listing answers for them
 
     def file(self, path: str) -> bool:
+        if not self._exists(path):
+            self.absent[path] = None
+            return False
         if os.path.isfile(path):
             self.present[path] = None
             return True
