@@ -401,11 +401,22 @@ def _well_formed(key: str, value: Any) -> bool:
     if key.startswith("r:"):
         files = value.get("files") if isinstance(value, dict) else None
         return (isinstance(files, list) and all(isinstance(f, list) and len(f) >= 2 and isinstance(f[0], str)
-                                                and isinstance(f[1], bytes) for f in files)
+                                                and _stored_output(f[1]) for f in files)
                 and isinstance(value.get("stdout", b""), bytes) and isinstance(value.get("stderr", b""), bytes))
     if key.startswith("m:"):
         return isinstance(value, dict) and (value.get("pp") is True or isinstance(value.get("entries"), list))
     return True
+
+
+def _stored_output(data: Any) -> bool:
+    """An output as a result holds it: its bytes, a delta against the run's inputs
+    (deltas.py: a link's or an archive's), or None for an optional or appended output
+    the tool left alone. `zccache check` called every delta bad, and --repair
+    dropped every link."""
+    if data is None or isinstance(data, bytes):
+        return True
+    return (isinstance(data, dict) and isinstance(data.get("delta"), bytes) and isinstance(data.get("size"), int)
+            and isinstance(data.get("b3"), bytes))
 
 
 def _one_line(exc: BaseException) -> str:
