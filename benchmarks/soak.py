@@ -55,8 +55,8 @@ def generate(tree: Path, units: int, seed: int = 7) -> None:
         body = [f'#include "project.h"', f'#include "local.h"', *(f'#include "hub{h}.h"' for h in hubs),
                 f"int unit{u}(int x) {{ return hub{hubs[0]}(x) * PROJECT_SCALE + hub{hubs[1]}(LOCAL_{d}) + {u}; }}"]
         if ext == "cpp":
-            body.insert(0, "#include <vector>")
-            body.append(f"int unit{u}_size() {{ return (int)std::vector<int>({u % 7}).size(); }}")
+            body.insert(0, "#include <array>")  # a standard header, a fifth of <vector>'s compile time
+            body.append(f"int unit{u}_size() {{ return (int)std::array<int, {u % 7 + 1}>{{}}.size(); }}")
         path = f"mod{d:03d}/u{u}.{ext}"
         (tree / path).write_text("\n".join(body) + "\n")
         names.append(path)
