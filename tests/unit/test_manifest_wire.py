@@ -119,14 +119,23 @@ def test_a_header_whose_content_changed_misses_against_the_shortened_digest(tmp_
     assert not manifest.matches(entry, str(tmp_path / "src"), FileHashes())
 
 
-@pytest.mark.parametrize("damage", ["digest", "recipe"])
+@pytest.mark.parametrize("damage", ["digest", "recipe", "no cwd", "signature", "path", "groups"])
 def test_a_malformed_compact_entry_is_refused(tmp_path, damage):
+    """Refused with ValueError, which the engine takes as an entry to skip (a miss)."""
     _tree(tmp_path)
     wire = _record(tmp_path).to_wire()
     if damage == "digest":
         wire[0][0][1] = b"short"
-    else:
+    elif damage == "recipe":
         wire[1]["o"] = [1, 2]
+    elif damage == "no cwd":
+        del wire[1]["c"]
+    elif damage == "signature":
+        wire[0][0][2] = ["x", 1, 2, 3, 4]
+    elif damage == "path":
+        wire[0][0][0] = 7
+    else:
+        wire[1]["g"] = [["/d"]]
     with pytest.raises(ValueError):
         Entry.from_wire(wire)
 

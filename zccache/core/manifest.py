@@ -76,9 +76,14 @@ class Shadow:
 
     @classmethod
     def from_wire(cls, data: dict) -> Shadow:
+        """Raises ValueError for anything but the shape to_wire writes."""
+        if not isinstance(data, dict) or not all(k in data for k in ("o", "s", "i", "a", "p", "g", "c")):
+            raise ValueError("malformed shadow recipe")
         lists = [data[k] for k in ("o", "s", "i", "a", "p")]
         if not all(isinstance(x, list) and all(isinstance(p, str) for p in x) for x in lists):
             raise ValueError("malformed shadow recipe")
+        if not isinstance(data["g"], list) or not all(isinstance(g, list) and len(g) == 2 for g in data["g"]):
+            raise ValueError("malformed shadow groups")
         groups = [(d, m) for d, m in data["g"]]
         if not all(isinstance(d, str) and (m is None or isinstance(m, int)) for d, m in groups):
             raise ValueError("malformed shadow groups")
@@ -154,8 +159,10 @@ class Entry:
         if isinstance(probes, dict):
             rows = []
             for p, h, s in headers:
-                if not isinstance(h, bytes) or len(h) != DIGEST_BYTES:
-                    raise ValueError("malformed header digest")
+                if not isinstance(p, str) or not isinstance(h, bytes) or len(h) != DIGEST_BYTES:
+                    raise ValueError("malformed header row")
+                if s is not None and not (isinstance(s, list) and len(s) == 5 and all(isinstance(x, int) for x in s)):
+                    raise ValueError("malformed stat signature")
                 rows.append((p, h.hex(), (s[0], s[1], s[1] + s[2], s[3], s[4]) if s else None))
             return cls(headers=rows, probes=[], result=result, env=[(k, v) for k, v in env],
                        shadow=Shadow.from_wire(probes))
