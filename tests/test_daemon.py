@@ -307,6 +307,7 @@ def test_backpressure_is_honoured(zc, tmp_path):
     assert st["backpressure"] >= 1 and st["misses"] == n
 
 
+@pytest.mark.parametrize("zc", ["native"], indirect=True)  # the Python client's side: test_launcher's stopped daemon
 def test_daemon_killed_during_parallel_build(zc, tmp_path):
     cmake = next(p for p in (os.path.join(BIN, "cmake"), "/usr/bin/cmake") if os.path.exists(p))
     build = tmp_path / "b"

@@ -155,11 +155,11 @@ def test_stopped_daemon_never_hangs_a_build(zc, tmp_path):
 
 
 def test_long_compile_through_a_healthy_daemon_is_not_cut_short(zc, tmp_path):
-    """A 6 s compile with a 2.5 s silence limit: the daemon's KeepAlive frames (one a
+    """A 4 s compile with a 2.5 s silence limit: the daemon's KeepAlive frames (one a
     second) keep the client waiting, and the result is the daemon's (a miss, stored)."""
     gcc = shutil.which("gcc")
     slow = tmp_path / "bin" / "slow-cc"
-    write(slow, f'#!/bin/sh\ncase " $* " in *" a.c "*) sleep 6;; esac\nexec {gcc} "$@"\n')  # the compile only
+    write(slow, f'#!/bin/sh\ncase " $* " in *" a.c "*) sleep 4;; esac\nexec {gcc} "$@"\n')  # the compile only
     slow.chmod(0o755)
     write(tmp_path / "a.c", "int a(void) { return 1; }\n")
     env = {"ZCCACHE_DAEMON_TIMEOUT": "2.5"}
