@@ -41,6 +41,7 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--miss", action="store_true", help="time misses (a new -D each) instead of hits")
     ap.add_argument("--source", default="c/enc/encode.c", help="the brotli source compiled")
+    ap.add_argument("--sort", default="cumulative", help="the --miss profile's order (cumulative, tottime, ...)")
     ns = ap.parse_args()
     if ns.miss:
         ns.runs = min(ns.runs, 60)
@@ -106,9 +107,7 @@ def _misses(ns, daemon, request: dict, tree: Path, args: list[str]) -> int:
     print(f"a miss of brotli {ns.source} at -O0, {ns.runs} runs: daemon {m * 1e3:.1f} ms, gcc alone {g * 1e3:.1f} ms,"
           f" overhead {(m - g) * 1e3:.1f} ms ({m / g:.2f}x)")
     if prof is not None:
-        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
-        if os.environ.get("ZC_PROFILE_OUT"):
-            prof.dump_stats(os.environ["ZC_PROFILE_OUT"])
+        pstats.Stats(prof).sort_stats(ns.sort).print_stats(40)
     return 0
 
 

@@ -163,3 +163,20 @@ def test_a_candidate_made_during_the_compile_makes_it_uncacheable(tmp_path):
                         search_dirs=["../inc1", "../inc2", "../sys"], system_dirs={"../sys"},
                         source_dirs=[str(tmp_path / "src")], started_ns=started, hashes=FileHashes(),
                         result_key_of=lambda rows, env: "result")
+
+
+@pytest.mark.parametrize("kind", ["directory", "dangling link"])
+def test_a_path_before_a_header_that_is_no_file_makes_it_uncacheable(tmp_path, kind):
+    """gcc passes over a directory or a dangling link named x.h in an earlier -I
+    directory; once it becomes a file gcc takes it. A path present when the entry
+    is made is never probed, so such a compile is not stored."""
+    _tree(tmp_path)
+    shadow = tmp_path / "inc1" / "x.h"
+    if kind == "directory":
+        shadow.mkdir()
+        _age(shadow)
+    else:
+        shadow.symlink_to(tmp_path / "nowhere.h")
+    _age(tmp_path / "inc1")
+    with pytest.raises(manifest.Uncacheable, match="not a file"):
+        _record(tmp_path)

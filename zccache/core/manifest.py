@@ -377,14 +377,17 @@ class Presence:
         self._now = time.time_ns() if now_ns is None else now_ns
         self._seen: dict[str, frozenset[str] | None] = {}
 
+    def listing(self, directory: str) -> frozenset[str] | None:
+        """The names in directory (_Listings.names), asked once per compile."""
+        if directory in self._seen:
+            return self._seen[directory]
+        names = self._seen[directory] = _listings.names(directory, self._now)
+        return names
+
     def __call__(self, path: str) -> bool:
         """path: normalised and absolute."""
         d, _, name = path.rpartition("/")
-        d = d or "/"
-        if d in self._seen:
-            names = self._seen[d]
-        else:
-            names = self._seen[d] = _listings.names(d, self._now)
+        names = self.listing(d or "/")
         return name in names if names is not None else os.path.lexists(path)
 
 
@@ -502,20 +505,24 @@ def _shadow(
     for d, names in candidates.items():
         if not names:
             continue
-        listed = _listings.names(d, now_ns)
+        listed = exists.listing(d)
         if listed is None:  # changed too recently to trust a listing: ask for each
             there = {n for n in names if os.path.lexists(os.path.join(d, n))}
         else:
             there = names & listed
-        # present now and not chosen: its presence changes nothing
+        # present now and not chosen: its presence changes nothing, as long as it is a
+        # file the tool passed over. Anything else (a directory, a dangling link) can
+        # become a file the tool would take, and a present path is never probed again.
         for n in there:
             path = os.path.join(d, n)
             try:
-                made = os.lstat(path).st_ctime_ns
+                st = os.lstat(path)
             except OSError:
-                made = started_ns  # gone again since it was listed: it came and went meanwhile
-            if started_ns and made >= started_ns:
+                raise Uncacheable("file appeared during compile") from None  # came and went meanwhile
+            if started_ns and st.st_ctime_ns >= started_ns:
                 raise Uncacheable("file appeared during compile")
+            if not stat.S_ISREG(st.st_mode) and not (stat.S_ISLNK(st.st_mode) and os.path.isfile(path)):
+                raise Uncacheable("a path before a header is not a file")
             present.append(path)
         if len(there) < len(names):
             groups.add(nearest_dir(d))
