@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
@@ -65,6 +66,26 @@ static void exec_tool(const char *tool) {
     g_argv[1] = (char *)tool;
     execv(tool, g_argv + 1);
     exec_python(); /* the Python side says what is wrong */
+}
+
+/* `zccache start --background`: the Python client detaches before anything else
+ * (control.in_background); so does this, so that a configure step waiting for it
+ * waits for one fork, not for an interpreter. The child hands the same words over. */
+static void detach_if_background(int argc, char **argv) {
+    if (argc < 3 || strcmp(argv[1], "start") != 0) return;
+    int background = 0;
+    for (int i = 2; i < argc; i++) background |= strcmp(argv[i], "--background") == 0;
+    if (!background) return;
+    pid_t pid = fork();
+    if (pid < 0) return; /* the Python client tries in its turn */
+    if (pid > 0) _exit(0);
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
 }
 
 /* -- paths, as zccache_client.py computes them ------------------------------------------ */
@@ -533,6 +554,7 @@ int main(int argc, char **argv) {
         g_argv = argv;
     }
     if (argc < 2 || argv[1][0] == '-') exec_python();
+    detach_if_background(argc, argv);
     for (const char *const *c = ZC_COMMANDS; *c; c++)
         if (strcmp(argv[1], *c) == 0) exec_python();
     /* zccache_wire.client_wants_daemon */

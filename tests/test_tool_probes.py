@@ -83,3 +83,78 @@ def test_bear_records_exactly_the_projects_compiles(zc, tmp_path):
     assert sorted(entry["file"] for entry in recorded["b1"]) == sources  # each once, and nothing else
     assert recorded["b2"] == []  # no compiler ran, not even to be asked what it is
     assert zc.stats()["hits"] == len(sources)
+
+
+def warmed(zc, tmp_path: Path, seconds: float = 60) -> dict:
+    """The daemon's status once no Warm request is being asked any more."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done = zc.run("status", "--json", cwd=tmp_path)
+        status = json.loads(done.stdout) if done.returncode == 0 else {}
+        if status.get("running") and status.get("warming") == 0 and status.get("warmed"):
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+
+
+def test_start_warm_asks_the_tool_before_the_first_compile(zc, tmp_path):
+    """`zccache start --warm CC`: the daemon asks the compiler about itself (as a
+    link and an archive would, too) before any compile; the first compile then runs
+    the compiler once, for itself, and what was asked is kept for the next daemon."""
+    cc, log = wrapper(tmp_path)
+    write(tmp_path / "s.c", "int s(void) { return 1; }\n")
+    done = zc.run("start", "--warm", str(cc), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert b"warming 1 tool" in done.stdout
+    assert warmed(zc, tmp_path)["warmed"] >= 2  # as a compiler, and as the driver of a link
+    asked = runs(log)
+    assert asked and not any(" -c " in f" {line} " and line.endswith(".c") for line in asked)  # asked, compiled nothing
+    log.unlink()
+    assert zc.run(str(cc), "-c", "s.c", "-o", "s.o", cwd=tmp_path).returncode == 0
+    # the compile (with the depfiles it is asked for), and the include search list its
+    # record needs, which depends on the compile's own -I and directory
+    assert [line.split(" -MD ")[0] for line in runs(log)] == ["-c s.c -o s.o", "-x c -E -v /dev/null"]
+    assert zc.stats()["misses"] == 1
+    # refused as a compile's tool would be; a bad word in the background form says so
+    assert zc.run("start", "--warm", "no-such-compiler-here", cwd=tmp_path).returncode == 1
+    bad = subprocess.run([zc.command.replace("/zccache", "/zccache-py") if zc.command.endswith("/zccache") else zc.command,
+                          "start", "--background", "--bogus"], env=zc.env, capture_output=True)
+    assert bad.returncode == 2 and b"--warm TOOL" in bad.stderr
+
+
+def test_cmake_configure_warms_the_daemon(zc, tmp_path):
+    """zccache.cmake starts the daemon while CMake configures and has it ask the
+    compiler and archiver CMake found: the build then runs the compiler for the
+    project's compiles, its link and the compiles' include search list, never to
+    ask it what it is."""
+    cc, log = wrapper(tmp_path)
+    cmake = shutil.which("cmake", path=BIN) or "cmake"
+    source = tmp_path / "src"
+    write(source / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.19)\nproject(p C)\n"
+          "add_library(m STATIC m.c)\nadd_executable(app main.c)\ntarget_link_libraries(app m)\n")
+    write(source / "m.c", "int m(void) { return 4; }\n")
+    write(source / "main.c", "int m(void);\nint main(void) { return m() - 4; }\n")
+    module = zc.run("cmake-module-dir", cwd=tmp_path).stdout.decode().strip() + "/zccache.cmake"
+    configured = subprocess.run([cmake, "-G", "Ninja", "-S", str(source), "-B", str(tmp_path / "b"),
+                                 f"-DCMAKE_C_COMPILER={cc}", f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}",
+                                 f"-DZCCACHE_PROGRAM={zc.command}"], env=zc.env, capture_output=True)
+    assert configured.returncode == 0, configured.stderr[-2000:]
+    assert warmed(zc, tmp_path)["warmed"] >= 3  # the compiler as such, as a link driver; the archiver
+    log.unlink()
+    built = subprocess.run([cmake, "--build", str(tmp_path / "b")], env=zc.env, capture_output=True)
+    assert built.returncode == 0, built.stderr[-2000:]
+    lines = runs(log)
+    compiles = [line for line in lines if f" -c {source / 'm.c'}" in line or f" -c {source / 'main.c'}" in line]
+    links = [line for line in lines if "-o app libm.a" in line]
+    searches = [line for line in lines if line.endswith("-x c -E -v /dev/null")]
+    assert len(compiles) == 2 and len(links) == 1 and searches and len(lines) == 3 + len(searches), lines
+    # ZCCACHE_WARM=OFF: no warming, the build's first compile asks (configure alone starts no daemon)
+    assert zc.run("stop", cwd=tmp_path).returncode == 0
+    configured = subprocess.run([cmake, "-G", "Ninja", "-S", str(source), "-B", str(tmp_path / "off"),
+                                 f"-DCMAKE_C_COMPILER={cc}", f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}",
+                                 f"-DZCCACHE_PROGRAM={zc.command}", "-DZCCACHE_WARM=OFF"], env=zc.env,
+                                capture_output=True)
+    assert configured.returncode == 0, configured.stderr[-2000:]
+    time.sleep(1)
+    assert json.loads(zc.run("status", "--json", cwd=tmp_path).stdout) == {"running": False}
+    assert zc.stats()["misses"] == 2

@@ -103,6 +103,28 @@ def daemon_ask(kind: str, start: bool = False, **fields):
         return None
 
 
+def in_background(work) -> int:
+    """Runs work in a detached child and returns at once: a configure step
+    (CMake's execute_process) waits for its children's output pipes to close."""
+    if not daemon_wanted() or wire.switch(os.environ, "ZCCACHE_DISABLE", False):
+        return 0  # no daemon to start: compiles run in their own process
+    try:
+        pid = os.fork()
+    except OSError:
+        return 0
+    if pid:
+        return 0
+    code = 1
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        code = work()
+    finally:
+        os._exit(code)
+
+
 def version_text() -> str:
     """Which launcher answered (the native one hands --version over with
     ZCCACHE_LAUNCHER=native set) and which daemon serves this cache, if one runs."""

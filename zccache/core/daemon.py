@@ -143,7 +143,10 @@ class Daemon:
             "GenericToolExec": self._generic_exec,
             "ReleaseWorktreeHandles": self._release,
             "ZeroStats": self._zero_stats,
+            "Warm": self._warm,
         }
+        self._warming = 0  # Warm requests whose tools are still being asked
+        self._warmed = 0  # identities a Warm request has computed
 
     # -- serving -------------------------------------------------------------------------
 
@@ -365,6 +368,8 @@ class Daemon:
             "memory_bytes": _rss_bytes(),
             "cache_size": self.store.volume(),
             "entries": self.store.entries(),
+            "warming": self._warming,
+            "warmed": self._warmed,
             **self.counts,
         }
 
@@ -584,6 +589,33 @@ class Daemon:
         except GenericError as exc:
             return self._reply("Error", message=str(exc))
         return self._reply("GenericToolExecResult", **result)
+
+    def _warm(self, fields: dict[str, Any]) -> bytes:
+        tools = [t for t in fields["tools"] if isinstance(t, str)]
+        prepared = None
+        for tool in tools:
+            prepared = self._prepare(tool, fields)  # the same checks as a compile's tool
+            if isinstance(prepared, bytes):
+                return prepared
+        if prepared is None:
+            return self._reply("Warming", tools=0)
+        env = prepared[0]
+        with self._lock:
+            self._warming += 1
+        threading.Thread(target=self._warm_tools, args=(tools, env), daemon=True, name="warm").start()
+        return self._reply("Warming", tools=len(tools))
+
+    def _warm_tools(self, tools: list[str], env: dict[str, str]) -> None:
+        from zccache.core.warm import warm
+
+        try:
+            done = warm(tools, env, self.pm.hook.zccache_classify,
+                        lambda inv: self.engine.tool_identity(inv, self.store), self._log)
+        finally:
+            with self._lock:
+                self._warming -= 1
+        with self._lock:
+            self._warmed += done
 
     def _release(self, fields: dict[str, Any]) -> bytes:
         path = os.path.abspath(fields["path"])

@@ -24,6 +24,7 @@ from zccache.core.config import Config
 from zccache.core.hashing import hash_bytes, trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
 from zccache.core.manifest import INCBIN, Entry, FileHashes, Uncacheable, matches, reads_by_name, record
+from zccache.core.one_at_a_time import KeyedLocks
 from zccache.core.store import Store
 from zccache.core.wrappers import resolved
 
@@ -432,6 +433,15 @@ class Engine:
             memo_key += ":" + hash_bytes(repr(runs).encode("utf-8", "surrogateescape"))
         if memo_key:
             known = self._identities.get(memo_key)
+            if known is not None and _programs_unchanged(known[1]):
+                return known[0]
+            with _IDENTIFYING.held(memo_key):  # the first compiles of a -j build hash the tool once
+                return self._identify(inv, store, memo_key, runs)
+        return self._identify(inv, store, memo_key, runs)
+
+    def _identify(self, inv: Invocation, store: Store | None, memo_key: str | None, runs) -> str:
+        if memo_key:
+            known = self._identities.get(memo_key)
             if known is None and store is not None:
                 stored = store.get("memo:" + memo_key)
                 if isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], str):
@@ -439,14 +449,14 @@ class Engine:
             if known is not None and _programs_unchanged(known[1]):
                 self._identities[memo_key] = known
                 return known[0]
-        from zccache.core.hashing import Hasher, hash_file
+        from zccache.core.hashing import Hasher, settled_digest
 
         h = Hasher("zccache-tool-v2")
-        h.text(hash_file(inv.tool))
+        h.text(settled_digest(inv.tool))
         for name, path in runs:  # what the wrapper runs, by content
             h.text(name)
             try:
-                h.text(hash_file(path) if path else "")
+                h.text(settled_digest(path) if path else "")
             except OSError:
                 h.text("unreadable")
         h.update(inv.family.describe_tool(inv.tool, inv.env))
@@ -457,7 +467,7 @@ class Engine:
             try:
                 program_sig = trusted_sig(os.stat(program))
                 h.text(program)
-                h.text(hash_file(program))
+                h.text(settled_digest(program))
             except OSError:
                 continue
             if program_sig is None:
@@ -517,6 +527,7 @@ class _Keys:
 
 
 _MARK = b"\0zccache-map\0"
+_IDENTIFYING = KeyedLocks()  # per tool memo key, across the engines of one daemon
 _PARSED = "\0parsed"  # a manifest's parsed entries, kept on the manifest object in memory
 
 

@@ -9,9 +9,12 @@ stat would otherwise leave size, mtime and ctime unchanged (git calls such files
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from blake3 import blake3
+
+from zccache.core.one_at_a_time import KeyedLocks
 
 RACY_SECONDS = 2.0
 _RACY_NS = int(RACY_SECONDS * 1e9)
@@ -48,6 +51,31 @@ def hash_file(path: str) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+_settled: dict[str, tuple["StatSig", str]] = {}
+_settled_lock = threading.Lock()
+_digesting = KeyedLocks()
+
+
+def settled_digest(path: str, st: os.stat_result | None = None) -> str:
+    """hash_file's answer, kept while the file's stat signature holds and is
+    trusted: a tool and the programs behind it (cc1 alone is 30 MB) are hashed once
+    per process, whichever key (the tool's identity, gcc's driver key) or thread asks."""
+    sig = trusted_sig(st if st is not None else os.stat(path))
+    if sig is None:
+        return hash_file(path)
+    with _digesting.held(path):
+        with _settled_lock:
+            known = _settled.get(path)
+        if known is not None and known[0] == sig:
+            return known[1]
+        digest = hash_file(path)
+        with _settled_lock:
+            if len(_settled) > 1024:
+                _settled.clear()
+            _settled[path] = (sig, digest)
+        return digest
 
 
 def stat_sig(st: os.stat_result) -> StatSig:

@@ -58,6 +58,9 @@ REQUESTS: dict[str, dict[str, tuple[type, ...]]] = {
     "ReleaseWorktreeHandles": {"path": (_STR,)},
     # an addition: `zccache -z` zeroes the daemon's own figures with the store's
     "ZeroStats": {},
+    # an addition: `zccache start --warm` has the daemon ask these tools about
+    # themselves now (core/warm.py); answered at once, the asking goes on after
+    "Warm": {"tools": (_LIST,), "cwd": (_STR,), "env": (_LIST, Opt)},
 }
 
 RESPONSES: dict[str, dict[str, tuple[type, ...]]] = {
@@ -85,6 +88,7 @@ RESPONSES: dict[str, dict[str, tuple[type, ...]]] = {
     # that hears nothing at all for ZCCACHE_DAEMON_TIMEOUT seconds gives the daemon up.
     "KeepAlive": {},
     "StatsZeroed": {},
+    "Warming": {"tools": (_INT,)},
     "ReleaseWorktreeHandlesResult": {"inspected": (_INT,), "released": (_INT,), "sessions_dropped": (_LIST,),
                                      "unreleased": (_LIST,)},
 }

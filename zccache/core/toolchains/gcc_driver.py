@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Mapping
 
-from zccache.core.hashing import Hasher, StatSig, hash_file, trusted_sig
+from zccache.core.hashing import Hasher, StatSig, settled_digest, trusted_sig
 from zccache.core.invocation import Passthrough
 from zccache.core.toolchains.compiler_probe import DRIVER_ENV, driver_search
 
@@ -33,7 +33,6 @@ COMPILER_PROPER = {"c": "cc1", "c++": "cc1plus", "objective-c": "cc1obj", "objec
 
 Guard = tuple[str, StatSig]
 _memo: dict[tuple, tuple[tuple[Guard, ...], str]] = {}
-_contents: dict[str, tuple[StatSig, str]] = {}
 _lock = threading.Lock()
 _LIMIT = 1024
 
@@ -90,7 +89,7 @@ def _inspect(tool: str, driver_args: list[str], specs: list[str], lang: str, ass
         if found:
             path = places[-1]
             h.text(os.path.relpath(path, cwd) if path.startswith(cwd.rstrip("/") + "/") else path)
-            h.text(_content(path, os.stat(path)))
+            h.text(settled_digest(path, os.stat(path)))
         else:
             h.text("none")
 
@@ -139,21 +138,6 @@ def _inspect(tool: str, driver_args: list[str], specs: list[str], lang: str, ass
         else:
             guards[guard] = sig
     return tuple(guards.items()), h.hexdigest(), settled
-
-
-def _content(path: str, st: os.stat_result) -> str:
-    sig = trusted_sig(st)
-    with _lock:
-        known = _contents.get(path)
-    if known is not None and sig is not None and known[0] == sig:
-        return known[1]
-    digest = hash_file(path)
-    if sig is not None:
-        with _lock:
-            if len(_contents) > _LIMIT:
-                _contents.clear()
-            _contents[path] = (sig, digest)
-    return digest
 
 
 def _nearest_directory(path: str) -> str:

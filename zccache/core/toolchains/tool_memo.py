@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from blake3 import blake3
 
 from zccache.core.hashing import hash_file, trusted_sig
+from zccache.core.one_at_a_time import KeyedLocks
 from zccache.core.wrappers import resolved
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class ToolMemo(Generic[T]):
         self._kind = kind
         self._known: dict[tuple, T] = {}
         self._lock = threading.Lock()
+        self._asking = KeyedLocks()  # two first compiles (or a warm-up) ask a tool once
 
     def get(self, tool: str, ask: Callable[[], T], missing: T, extra: Hashable = None,
             env: Mapping[str, str] | None = None) -> T:
@@ -64,6 +66,12 @@ class ToolMemo(Generic[T]):
             known = self._known.get(key)
         if known is not None:
             return known
+        with self._asking.held(key):
+            with self._lock:
+                known = self._known.get(key)
+            return known if known is not None else self._ask(key, tool, sig, extra, ask)
+
+    def _ask(self, key: tuple, tool: str, sig: Any, extra: Hashable, ask: Callable[[], T]) -> T:
         kept = None
         if _backing is not None and self._name:
             try:  # in the store by content: a signature that settles meanwhile is the same tool

@@ -10,9 +10,32 @@
 # Links (CMAKE_<LANG>_LINKER_LAUNCHER, CMake 3.21+) and static archives (the ar and
 # ranlib of CMake's archive rules, when this is included after project()) go through
 # zccache too; set ZCCACHE_LAUNCH_LINKS=OFF to leave both alone.
+#
+# While CMake configures (3.19+), the daemon is started in the background, and at the
+# end it asks the compilers and archiver CMake found about themselves, so that the
+# build's first compile and link wait for neither; set ZCCACHE_WARM=OFF to leave it.
 
 find_program(ZCCACHE_PROGRAM zccache)
 option(ZCCACHE_LAUNCH_LINKS "Also cache links and static archives" ON)
+option(ZCCACHE_WARM "Start zccache's daemon at configure time and have it ask the compilers about themselves" ON)
+
+function(_zccache_warm)
+  get_property(_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  set(_tools "")
+  foreach(_language IN LISTS _languages)
+    if(IS_ABSOLUTE "${CMAKE_${_language}_COMPILER}" AND "${CMAKE_${_language}_COMPILER_LAUNCHER}" STREQUAL "${ZCCACHE_PROGRAM}")
+      list(APPEND _tools "${CMAKE_${_language}_COMPILER}")
+    endif()
+  endforeach()
+  if(_tools AND ZCCACHE_LAUNCH_LINKS AND IS_ABSOLUTE "${CMAKE_AR}")
+    list(APPEND _tools "${CMAKE_AR}")
+  endif()
+  if(_tools)
+    list(REMOVE_DUPLICATES _tools)
+    execute_process(COMMAND "${ZCCACHE_PROGRAM}" start --background --warm ${_tools}
+                    RESULT_VARIABLE _result OUTPUT_QUIET ERROR_QUIET)
+  endif()
+endfunction()
 
 if(ZCCACHE_PROGRAM)
   foreach(_zccache_lang C CXX OBJC OBJCXX)
@@ -43,6 +66,12 @@ if(ZCCACHE_PROGRAM)
   unset(_zccache_rule)
   unset(_zccache_var)
   unset(_zccache_default)
+  if(ZCCACHE_WARM AND NOT CMAKE_VERSION VERSION_LESS 3.19)
+    # started now, it comes up while CMake looks for the compilers; told them at the end
+    execute_process(COMMAND "${ZCCACHE_PROGRAM}" start --background RESULT_VARIABLE _zccache_result
+                    OUTPUT_QUIET ERROR_QUIET)
+    cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _zccache_warm)
+  endif()
   message(STATUS "zccache: compiling through ${ZCCACHE_PROGRAM}")
 else()
   message(STATUS "zccache: not found, compiling without it")
