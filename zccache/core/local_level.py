@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+import time
 
 import diskcache
 
@@ -36,21 +38,62 @@ class LocalLevel:
             share_db_files(os.path.join(directory, "store"), umask)
         except Exception as exc:  # sqlite3.DatabaseError, OSError, ...
             raise StoreError(f"cannot open cache at {directory}: {one_line(exc)}") from None
+        self._read: set[str] | None = None  # keys read since the last touch(), when deferred
+        self._read_lock = threading.Lock()
+
+    def defer_recency(self) -> None:
+        """From now on a read only reads: the keys it found wait in memory until
+        touch() moves their access times, all in one transaction. diskcache's own
+        least-recently-used read is a write transaction (BEGIN IMMEDIATE, an UPDATE
+        of the row, a commit), a miss included: 0.35 to 0.55 ms of the daemon's time
+        per read, and the readers of a -j build queue for SQLite's one write lock.
+        A long-lived process (the daemon) touches between a build's bursts; a
+        short-lived one keeps diskcache's way, as it may not live to touch."""
+        self._read = set()
 
     def get(self, key: str) -> bytes | None:
         """The raw value; b"corrupt" for one that is there but cannot be read (a value
         file that vanished, cannot be read or is refused): the caller drops it."""
         try:
-            return self._cache.get(key, default=None, retry=True)
+            if self._read is None:
+                return self._cache.get(key, default=None, retry=True)
+            return self._peek(key)
         except sqlite3.Error:
             self.reconnect()
             raise
         except Exception:
             return b"corrupt"
 
-    def put(self, key: str, raw: bytes, tag: str | None = None) -> None:
+    def _peek(self, key: str) -> bytes | None:
+        # diskcache's own read without its transaction (the query of its get)
+        cache = self._cache
+        db_key, raw = cache._disk.put(key)
+        rows = cache._sql("SELECT mode, filename, value FROM Cache WHERE key = ? AND raw = ?"
+                          " AND (expire_time IS NULL OR expire_time > ?)", (db_key, raw, time.time())).fetchall()
+        if not rows:
+            return None
+        ((mode, filename, db_value),) = rows
         try:
-            self._cache.set(key, raw, tag=tag, retry=True)
+            value = cache._disk.fetch(mode, filename, db_value, False)
+        except OSError:
+            return None  # evicted meanwhile, as diskcache's get says
+        with self._read_lock:
+            if self._read is not None:
+                self._read.add(key)
+        return value
+
+    def put(self, key: str, raw: bytes, tag: str | None = None) -> None:
+        self.put_many([(key, raw, tag)])
+
+    def put_many(self, items: list[tuple[str, bytes, str | None]]) -> None:
+        """Several values in one transaction (a daemon's copies of remote hits)."""
+        try:
+            if len(items) == 1:
+                self._cache.set(items[0][0], items[0][1], tag=items[0][2], retry=True)
+            else:
+                with self._cache.transact(retry=True):
+                    for key, raw, tag in items:
+                        self._cache.set(key, raw, tag=tag, retry=True)
             self.enforce()
         except sqlite3.Error:
             self.reconnect()
@@ -126,15 +169,24 @@ class LocalLevel:
             pass
 
     def touch(self, keys: list[str]) -> None:
-        """A read is what moves diskcache's LRU clock; read=True hands back a file
-        handle instead of the bytes of a large value."""
-        for key in keys:
-            try:
-                handle = self._cache.get(key, default=None, read=True, retry=True)
-            except Exception:
-                continue
-            if hasattr(handle, "close"):
-                handle.close()
+        """Move the access time of keys (served from memory) and of the keys read
+        since the last call, in one transaction: what diskcache's LRU order goes by."""
+        with self._read_lock:
+            pending = set(keys)
+            if self._read:
+                pending |= self._read
+                self._read = set()
+        if not pending:
+            return
+        cache = self._cache
+        now = time.time()
+        try:
+            with cache.transact(retry=True):
+                for key in pending:
+                    db_key, raw = cache._disk.put(key)
+                    cache._sql("UPDATE Cache SET access_time = ? WHERE key = ? AND raw = ?", (now, db_key, raw))
+        except Exception:
+            pass  # a busy or read-only database: the order is a little older, no value is lost
 
     def keys(self) -> list[str]:
         return [str(k) for k in self._cache.iterkeys()]
@@ -171,6 +223,7 @@ class LocalLevel:
         return log_bytes(self._cache)
 
     def close(self) -> None:
+        self.touch([])
         self._cache.close()
 
 

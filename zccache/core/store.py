@@ -334,7 +334,9 @@ class Store:
 
     def fill_in_background(self) -> None:
         """From now on, a later level's copy is written to the local level by a
-        thread of this store's (the daemon's; a short-lived process writes it itself)."""
+        thread of this store's, and a read moves the LRU clock later (refresh_recency):
+        the daemon's way; a short-lived process writes and reads as it goes."""
+        self.local.defer_recency()
         if self._filler is None:
             self._fills = queue.SimpleQueue()
             self._filler = threading.Thread(target=self._fill_loop, name="local-fill", daemon=True)
@@ -352,13 +354,21 @@ class Store:
     def _fill_loop(self) -> None:
         fills = self._fills
         while fills is not None:
-            item = fills.get()
-            if item is None:
+            batch = [fills.get()]
+            while batch[-1] is not None and len(batch) < 64:  # what queued meanwhile: one transaction
+                try:
+                    batch.append(fills.get_nowait())
+                except queue.Empty:
+                    break
+            stop = batch[-1] is None
+            items = [(key, raw, None) for key, raw in (item for item in batch if item is not None)]
+            if items:
+                try:
+                    self.local.put_many(items)
+                except Exception:
+                    pass  # served anyway; the local level fills next time
+            if stop:
                 return
-            try:
-                self.local.put(*item)
-            except Exception:
-                pass  # served anyway; the local level fills next time
 
     def close(self) -> None:
         if self._filler is not None and self._fills is not None:
