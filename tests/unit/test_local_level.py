@@ -63,3 +63,18 @@ def test_batched_copies_and_a_read_before_close_are_kept(tmp_path):
     assert level.get("r:3") is not None
     level.close()  # the reads since the last touch are touched on the way out
     assert access_times(tmp_path)["r:3"] > before
+
+
+def test_an_eviction_first_puts_the_reads_on_the_clock(tmp_path):
+    """Reads not yet touched are the most recent: a write that must evict (a build
+    that fills the cache, with no pause for the idle tick) takes them into account."""
+    level = LocalLevel(str(tmp_path), size_limit=1 << 30)
+    for key in ("r:read", "r:unread"):
+        level.put(key, b"x" * 100)
+        time.sleep(0.01)
+    level.defer_recency()
+    assert level.get("r:read") is not None
+    level.max_files = 2
+    level.put("r:third", b"y" * 100)  # one too many: the least recently used goes
+    assert level.get("r:read") is not None and level.get("r:unread") is None
+    level.close()

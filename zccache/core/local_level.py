@@ -111,10 +111,12 @@ class LocalLevel:
         evicts, leaves exceeded; and it has no limit on the number of entries."""
         removed = 0
         if self._cache.volume() > self._cache.size_limit:
+            self.touch([])  # the reads not yet on the LRU clock (defer_recency) are recent
             removed += int(self._cache.cull(retry=True))
         if self.max_files:
             excess = len(self._cache) - self.max_files
             if excess > 0:
+                self.touch([])
                 removed += self._evict("SELECT key FROM Cache ORDER BY access_time LIMIT ?", (excess,))
         return removed
 
