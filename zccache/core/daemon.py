@@ -608,14 +608,14 @@ class Daemon:
     def _warm_tools(self, tools: list[str], env: dict[str, str]) -> None:
         from zccache.core.warm import warm
 
+        done = 0
         try:
             done = warm(tools, env, self.pm.hook.zccache_classify,
                         lambda inv: self.engine.tool_identity(inv, self.store), self._log)
         finally:
             with self._lock:
+                self._warmed += done
                 self._warming -= 1
-        with self._lock:
-            self._warmed += done
 
     def _release(self, fields: dict[str, Any]) -> bytes:
         path = os.path.abspath(fields["path"])
