@@ -28,6 +28,17 @@ def runs(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+def library_and_program(source: Path, main: str) -> Path:
+    """A CMake project: a static library in C, and a program (main.c or main.cpp) on it."""
+    languages = "C CXX" if main.endswith(".cpp") else "C"
+    write(source / "CMakeLists.txt", f"cmake_minimum_required(VERSION 3.19)\nproject(p {languages})\n"
+          f"add_library(m STATIC m.c)\nadd_executable(app {main})\ntarget_link_libraries(app m)\n")
+    write(source / "m.c", "int m(void) { return 4; }\n")
+    c_linkage = 'extern "C" ' if main.endswith(".cpp") else ""
+    write(source / main, f"{c_linkage}int m(void);\nint main(void) {{ return m() - 4; }}\n")
+    return source
+
+
 def test_a_new_daemon_asks_no_tool_it_has_seen(zc, tmp_path):
     cc, log = wrapper(tmp_path)
     for i in range(3):
@@ -60,11 +71,7 @@ def test_bear_records_exactly_the_projects_compiles(zc, tmp_path):
     `zccache stop`, a fresh build dir is all hits and runs no compiler at all."""
     bear = need("bear", "bear")
     cmake = shutil.which("cmake", path=BIN) or "cmake"
-    source = tmp_path / "src"
-    write(source / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.16)\nproject(p C CXX)\n"
-          "add_library(m STATIC m.c)\nadd_executable(app main.cpp)\ntarget_link_libraries(app m)\n")
-    write(source / "m.c", "int m(void) { return 4; }\n")
-    write(source / "main.cpp", "extern \"C\" int m(void);\nint main() { return m() - 4; }\n")
+    source = library_and_program(tmp_path / "src", "main.cpp")
     launch = [f"-DCMAKE_{lang}_COMPILER_LAUNCHER={zc.command}" for lang in ("C", "CXX")]
     env = {**zc.env}
     recorded = {}
@@ -129,11 +136,7 @@ def test_cmake_configure_warms_the_daemon(zc, tmp_path):
     ask it what it is."""
     cc, log = wrapper(tmp_path)
     cmake = shutil.which("cmake", path=BIN) or "cmake"
-    source = tmp_path / "src"
-    write(source / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.19)\nproject(p C)\n"
-          "add_library(m STATIC m.c)\nadd_executable(app main.c)\ntarget_link_libraries(app m)\n")
-    write(source / "m.c", "int m(void) { return 4; }\n")
-    write(source / "main.c", "int m(void);\nint main(void) { return m() - 4; }\n")
+    source = library_and_program(tmp_path / "src", "main.c")
     module = zc.run("cmake-module-dir", cwd=tmp_path).stdout.decode().strip() + "/zccache.cmake"
     configured = subprocess.run([cmake, "-G", "Ninja", "-S", str(source), "-B", str(tmp_path / "b"),
                                  f"-DCMAKE_C_COMPILER={cc}", f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}",
