@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from support import BIN, need, write
+from support import BIN, ZCCACHE_PY, need, write
 from zccache.core.hashing import RACY_SECONDS
 
 
@@ -124,8 +124,7 @@ def test_start_warm_asks_the_tool_before_the_first_compile(zc, tmp_path):
     assert zc.stats()["misses"] == 1
     # refused as a compile's tool would be; a bad word in the background form says so
     assert zc.run("start", "--warm", "no-such-compiler-here", cwd=tmp_path).returncode == 1
-    bad = subprocess.run([zc.command.replace("/zccache", "/zccache-py") if zc.command.endswith("/zccache") else zc.command,
-                          "start", "--background", "--bogus"], env=zc.env, capture_output=True)
+    bad = subprocess.run([ZCCACHE_PY, "start", "--background", "--bogus"], env=zc.env, capture_output=True)
     assert bad.returncode == 2 and b"--warm TOOL" in bad.stderr
 
 
