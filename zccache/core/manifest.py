@@ -265,6 +265,8 @@ def _has_include_names(data: bytes) -> tuple[tuple[str, str], ...]:
 
 
 def _norm(cwd: str, path: str) -> str:
+    if path[:1] == "/":  # what join would hand back: a recipe's paths are absolute, hundreds an entry
+        return os.path.normpath(path)
     return os.path.normpath(os.path.join(cwd, path))
 
 
