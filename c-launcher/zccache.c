@@ -68,14 +68,28 @@ static void exec_tool(const char *tool) {
     exec_python(); /* the Python side says what is wrong */
 }
 
-/* `zccache start --background`: the Python client detaches before anything else
- * (control.in_background); so does this, so that a configure step waiting for it
- * waits for one fork, not for an interpreter. The child hands the same words over. */
+/* `zccache start --background [--warm TOOL...]`: the Python client detaches before
+ * anything else (daemon_commands.start_in_background); so does this, so that a
+ * configure step waiting for it waits for one fork, not for an interpreter. Any
+ * other form is left to the Python client, which says in the foreground what is
+ * wrong with it. The child hands the same words over. */
 static void detach_if_background(int argc, char **argv) {
     if (argc < 3 || strcmp(argv[1], "start") != 0) return;
-    int background = 0;
-    for (int i = 2; i < argc; i++) background |= strcmp(argv[i], "--background") == 0;
-    if (!background) return;
+    int background = 0, words = 0, tools = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--background") == 0) {
+            background = 1;
+            continue;
+        }
+        if (words++ == 0) {
+            if (strcmp(argv[i], "--warm") != 0) return;
+        } else if (argv[i][0] == '-') {
+            return;
+        } else {
+            tools++;
+        }
+    }
+    if (!background || (words > 0 && tools == 0)) return;
     pid_t pid = fork();
     if (pid < 0) return; /* the Python client tries in its turn */
     if (pid > 0) _exit(0);

@@ -124,8 +124,10 @@ def test_start_warm_asks_the_tool_before_the_first_compile(zc, tmp_path):
     assert zc.stats()["misses"] == 1
     # refused as a compile's tool would be; a bad word in the background form says so
     assert zc.run("start", "--warm", "no-such-compiler-here", cwd=tmp_path).returncode == 1
-    bad = subprocess.run([ZCCACHE_PY, "start", "--background", "--bogus"], env=zc.env, capture_output=True)
-    assert bad.returncode == 2 and b"--warm TOOL" in bad.stderr
+    for client in (ZCCACHE_PY, zc.command):  # the native launcher leaves a bad form to the Python client
+        for words in (["--bogus"], ["--warm"], ["--warm", str(cc), "-x"]):
+            bad = subprocess.run([client, "start", "--background", *words], env=zc.env, capture_output=True)
+            assert bad.returncode == 2 and b"--warm TOOL" in bad.stderr, (client, words)
 
 
 def test_cmake_configure_warms_the_daemon(zc, tmp_path):
