@@ -361,7 +361,7 @@ class Store:
                 except queue.Empty:
                     break
             stop = batch[-1] is None
-            items = [(key, raw, None) for key, raw in (item for item in batch if item is not None)]
+            items = [(key, raw, None) for key, raw in filter(None, batch)]
             if items:
                 try:
                     self.local.put_many(items)
