@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import stat
 import statistics
 import subprocess
 import sys
@@ -119,14 +120,28 @@ class Tool:
         if self.name in cmds:
             run_env([self.launcher, *cmds[self.name]], self.env)
 
-    def cache_bytes(self) -> int | None:
-        """The cache directory's bytes (as `du -sb`) a moment after a build, its server
-        or daemon still running (zccache folds its write-ahead logs in when the build
-        pauses): what a CI job saving the directory carries."""
+    def cache_sizes(self) -> dict[str, int] | None:
+        """Three measures of the cache directory a moment after a build, its server or
+        daemon still running (zccache folds its write-ahead logs in when the build
+        pauses): its files' bytes (what a CI job saving the directory carries, less
+        its directories); `du -sb`'s (the directories' own sizes too: after brotli's
+        build ccache has 100 of 4 KiB each); and the blocks allocated, as `du -s`
+        (what the disk holds, each file rounded up to whole blocks)."""
         if self.cache is None:
             return None
         time.sleep(1.5)
-        return sum(p.lstat().st_size for p in self.cache.rglob("*") if p.is_file() and not p.is_symlink())
+        files = apparent = allocated = 0
+        for path in [self.cache, *self.cache.rglob("*")]:
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue  # a server's temporary file, gone meanwhile
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            apparent += st.st_size
+            allocated += st.st_blocks * 512
+            files += st.st_size if stat.S_ISREG(st.st_mode) else 0
+        return {"files": files, "du_sb": apparent, "allocated": allocated}
 
     def fresh(self) -> None:
         """As on a machine that never ran the tool: no server or daemon, an empty cache."""
@@ -279,7 +294,8 @@ def cmake(tools: dict[str, Tool], scratch: Path, runs: int = 5, cold_runs: int =
         row["cold_configure_s"] = statistics.median(c for c, _ in cold)
         row["cold_s"] = statistics.median(b for _, b in cold)
         row["cold_stats"] = tool.stats()
-        row["cold_cache_bytes"] = tool.cache_bytes()
+        row["cold_cache_sizes"] = tool.cache_sizes()
+        row["cold_cache_bytes"] = (row["cold_cache_sizes"] or {}).get("files")
         time.sleep(0.5)
         tool.zero()
         warm = []
@@ -385,7 +401,8 @@ def pip_workload(tools: dict[str, Tool], scratch: Path, sdist: str = PIP_SDIST, 
         tool.zero()
         row["cold_s"] = timed(cmd, env)
         row["cold_stats"] = tool.stats()
-        row["cold_cache_bytes"] = tool.cache_bytes() if not extra else None  # that row did not start empty
+        row["cold_cache_sizes"] = tool.cache_sizes() if not extra else None  # that row did not start empty
+        row["cold_cache_bytes"] = (row["cold_cache_sizes"] or {}).get("files")
         tool.zero()
         row["warm_s"] = timed(cmd, env)
         row["warm_stats"] = tool.stats()
@@ -438,7 +455,8 @@ def cargo_workload(tools: dict[str, Tool], scratch: Path) -> dict:
         tool.zero()
         row["cold_s"] = timed([cargo, "build", "-q"], env, proj)
         row["cold_stats"] = tool.stats()
-        row["cold_cache_bytes"] = tool.cache_bytes()
+        row["cold_cache_sizes"] = tool.cache_sizes()
+        row["cold_cache_bytes"] = (row["cold_cache_sizes"] or {}).get("files")
         run_env([cargo, "clean", "-q"], env, proj, check=True)
         tool.zero()
         row["warm_s"] = timed([cargo, "build", "-q"], env, proj)
@@ -569,7 +587,7 @@ def report(results: dict) -> str:
     if sizes:
         names = [n for n in dict.fromkeys(n for _, w in sizes for n in w["tools"])
                  if any(w["tools"].get(n, {}).get("cold_cache_bytes") for _, w in sizes)]
-        lines += ["#### cache directory after the cold build (bytes as `du -sb`, 1.5 s after, servers running)", "",
+        lines += ["#### cache directory after the cold build (its files' bytes, 1.5 s after, servers running)", "",
                   "| workload | " + " | ".join(names) + " | zccache vs ccache |",
                   "|---|" + "---:|" * (len(names) + 1)]
         for label, w in sizes:
@@ -577,10 +595,27 @@ def report(results: dict) -> str:
             cells = [f"{got[n] / 1e6:.2f} MB" if got[n] else "-" for n in names]
             lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio(got.get('zccache'), got.get('ccache'))} |")
         lines.append("")
+        lines += _size_measures(sizes)
     for name, w in results["workloads"].items():
         if "skipped" in w:
             lines.append(f"- {name}: skipped ({w['skipped']})")
     return "\n".join(lines) + "\n"
+
+
+def _size_measures(sizes: list[tuple[str, dict]]) -> list[str]:
+    """zccache against ccache by each measure: files, `du -sb`, blocks allocated."""
+    rows = []
+    for label, w in sizes:
+        ours, theirs = (w["tools"].get(n, {}).get("cold_cache_sizes") or {} for n in ("zccache", "ccache"))
+        if ours and theirs:
+            cells = [f"{ours[m] / 1e6:.2f} / {theirs[m] / 1e6:.2f} MB = {ratio(ours[m], theirs[m])}"
+                     for m in ("files", "du_sb", "allocated")]
+            rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return ["#### zccache / ccache, the same directories by three measures", "",
+            "| workload | files' bytes | `du -sb` (directories too) | allocated (`du -s`, what the disk holds) |",
+            "|---|---:|---:|---:|", *rows, ""]
 
 
 def chart(results: dict, path: Path) -> None:

@@ -135,6 +135,8 @@ def test_file_limit_and_age_evict(zc, tmp_path):
     compile_ok(zc, tmp_path, names[-1])
     assert zc.stats()["hits"] == 1  # the newest stays
     assert zc.run("-F", "0", cwd=tmp_path).stdout == b"Unset cache file limit\n"
+    # the daemon holds in memory what it wrote (a copy that stays right): what is tested is the disk
+    assert zc.run("stop", cwd=tmp_path).returncode == 0
     for name in names:
         compile_ok(zc, tmp_path, name)
     held = zc.stats()["entries"]
@@ -145,6 +147,7 @@ def test_file_limit_and_age_evict(zc, tmp_path):
     done = zc.run("--evict-older-than", "1s", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.startswith(b"Evicted ")
     assert zc.stats()["entries"] < held
+    assert zc.run("stop", cwd=tmp_path).returncode == 0
     zc.zero()
     compile_ok(zc, tmp_path, names[0])
     assert zc.stats()["misses"] == 1

@@ -28,6 +28,7 @@ def test_corrupt_value_file_is_dropped_and_recompiled(zc, tmp_path):
     compile_ok(zc, tmp_path, "big.c", "big.o")
     files = list((zc.cache_dir / "store").rglob("*.val"))
     assert files, "a large object is stored as a file of its own"
+    assert zc.run("stop", cwd=tmp_path).returncode == 0  # the daemon's memory holds the copy it wrote
     for f in files:
         data = f.read_bytes()
         f.write_bytes(data[: len(data) // 2])  # a torn write
@@ -44,6 +45,7 @@ def test_corrupt_inline_value_is_dropped(zc, tmp_path):
     write(tmp_path / "s.c", "int s(void) { return 42; }\n")
     expected = reference(zc, tmp_path, "s.c")
     compile_ok(zc, tmp_path, "s.c", "s.o")
+    assert zc.run("stop", cwd=tmp_path).returncode == 0  # the daemon's memory holds the copy it wrote
     db = sqlite3.connect(zc.cache_dir / "store" / "cache.db")
     rows = db.execute("SELECT rowid, value FROM Cache WHERE key LIKE 'r:%' AND value IS NOT NULL").fetchall()
     assert rows, "small results live inside the index"
@@ -68,6 +70,7 @@ def test_size_limit_evicts_least_recently_used(zc, tmp_path):
     stats = zc.stats(env=env)
     assert stats["max_size"] == 400 * 1024
     assert stats["cache_size"] <= 400 * 1024 + 128 * 1024  # diskcache culls after each store
+    assert zc.run("stop", cwd=tmp_path).returncode == 0  # the daemon's memory holds what it wrote last
     # the most recent one is still there, the first ones are gone and recompile correctly
     compile_ok(zc, tmp_path, f"b{n - 1}.c", f"b{n - 1}.o", env=env)
     assert zc.stats(env=env)["hits"] == 1
@@ -114,6 +117,22 @@ def test_memory_tier_holds_checked_results_only(tmp_path):
     assert store.get("r:k") is None
 
 
+def test_memory_tier_holds_a_result_from_its_write(tmp_path):
+    """The next build in another directory, or cargo's after `cargo clean`, asks for
+    what was just written: it is served without reading it back and decompressing it."""
+    from zccache.core.store import Store
+
+    store = Store(str(tmp_path / "c"), 1 << 30, memory_bytes=1 << 20)
+    other = Store(str(tmp_path / "c"), 1 << 30)
+    value = {"files": [["obj", b"z" * 5000, False]], "stdout": b"", "stderr": b"w"}
+    store.set("r:new", value)
+    other.delete("r:new")  # not on disk any more: only the copy held from the write can answer
+    assert store.get("r:new") == value
+    store.set("memo:q", ["an answer", ("a", "tuple")])
+    other.delete("memo:q")
+    assert store.get("memo:q") is None  # a memo is held from its first read, as msgpack gives it back
+
+
 def test_memory_tier_is_bounded(tmp_path):
     from zccache.core.store import Store
 
@@ -137,12 +156,10 @@ def test_results_served_from_memory_stay_recent_for_eviction(tmp_path):
         store.set(f"m:filler{i}", i)
     time.sleep(0.01)
     store.set("r:a", blob)
-    store.set("r:b", blob)
-    assert store.get("r:a") == blob  # a, then b, read from disk: b is the more recent
     time.sleep(0.01)
-    assert store.get("r:b") == blob
+    store.set("r:b", blob)  # a, then b, written: on disk b is the more recent
     time.sleep(0.01)
-    assert store.get("r:a") == blob  # from memory: the disk's clock has not heard
+    assert store.get("r:a") == blob  # from memory (held since its write): the disk's clock has not heard
     store.refresh_recency()
     store.set("r:c", blob)  # over the limit: the least recently used goes
     fresh = Store(str(tmp_path / "c"), 500_000)

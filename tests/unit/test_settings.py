@@ -42,7 +42,7 @@ BAD = {  # every bad value issue 23 names, and what is used instead
     "ZCCACHE_UMASK": ("999", None, "ignored, as if unset"),
     "ZCCACHE_MAXFILES": ("many", 0, "using 0"),
     "ZCCACHE_REMOTE_TIMEOUT": ("0", 2.0, "using 2"),
-    "ZCCACHE_DAEMON_MEMORY_MB": ("64M", 64, "using 64"),
+    "ZCCACHE_DAEMON_MEMORY_MB": ("64M", 256, "using 256"),
 }
 
 

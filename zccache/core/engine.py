@@ -295,11 +295,7 @@ class Engine:
             self._warn_once(f"cache store failed ({_one_line(exc)})")
             return self._done(inv, run, Outcome(kind="passthrough", reason="cache error"), started)
         try:
-            record = miss_reasons.inputs(inv, k.identity, k.source_hashes)
-            store.set(miss_reasons.record_key(inv), record)
-            by_source = miss_reasons.source_key(inv)
-            if by_source is not None:
-                store.set(by_source, record)
+            miss_reasons.save(store, inv, miss_reasons.inputs(inv, k.identity, k.source_hashes))
         except Exception:
             pass  # only the next miss's explanation is the poorer
         return self._done(inv, run, Outcome(kind="miss", reason=why, key=key, why=explained), started)
@@ -312,11 +308,7 @@ class Engine:
                 return miss_reasons.from_entry(entries[0], inv.cwd, self.hashes, inv.physical, inv.env,
                                                tuple(inv.path_map))
             now = miss_reasons.inputs(inv, k.identity, k.source_hashes)
-            last = store.get(miss_reasons.record_key(inv))
-            if last is None:  # a fresh build directory: the same source built elsewhere is the nearest
-                by_source = miss_reasons.source_key(inv)
-                last = store.get(by_source) if by_source is not None else None
-            return miss_reasons.from_inputs(last, now)
+            return miss_reasons.from_inputs(miss_reasons.last(store, inv), now)
         except Exception:
             return ""
 

@@ -16,7 +16,7 @@ import time
 
 import diskcache
 
-from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, disk_class, log_bytes, make_cache_dirs, share_db_files
+from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, create_db, disk_class, log_bytes, make_cache_dirs, share_db_files
 
 
 class StoreError(Exception):
@@ -32,6 +32,7 @@ class LocalLevel:
         self.max_files = max_files
         try:
             make_cache_dirs(directory, umask)
+            create_db(os.path.join(directory, "store"))
             self._cache = diskcache.Cache(os.path.join(directory, "store"), size_limit=size_limit,
                                           eviction_policy="least-recently-used", timeout=60, disk=disk_class(umask),
                                           **WAL_SETTINGS)

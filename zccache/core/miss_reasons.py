@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import difflib
 import os
+from typing import TYPE_CHECKING
 
 from zccache.core.hashing import hash_bytes
 from zccache.core.invocation import Invocation
 from zccache.core.manifest import Entry, FileHashes, same_digest
+
+if TYPE_CHECKING:
+    from zccache.core.store import Store
 
 NEW = "nothing cached for this output yet"
 
@@ -60,6 +64,29 @@ def source_key(inv: Invocation) -> str | None:
     if not inv.sources:
         return None
     return "o:src:" + hash_bytes(f"{_tool(inv)}\0{inv.logical(inv.sources[0])}".encode("utf-8", "surrogateescape"))
+
+
+def save(store: Store, inv: Invocation, record: dict) -> None:
+    """The record under its output's key, and under its source's a pointer to that
+    key: the same record stored twice was 29 KB of brotli's 0.8 MB cache."""
+    at = record_key(inv)
+    store.set(at, record)
+    by_source = source_key(inv)
+    if by_source is not None:
+        store.set(by_source, {"at": at})
+
+
+def last(store: Store, inv: Invocation) -> object:
+    """The inputs last stored for this output; in a fresh build directory, for this
+    source (through its pointer; a record from before pointers is the record)."""
+    found = store.get(record_key(inv))
+    by_source = source_key(inv) if found is None else None
+    if by_source is not None:
+        found = store.get(by_source)
+        at = found.get("at") if isinstance(found, dict) else None
+        if isinstance(at, str) and at.startswith("o:") and not at.startswith("o:src:"):
+            found = store.get(at)
+    return found
 
 
 def inputs(inv: Invocation, identity: str, source_hashes: list[str]) -> dict:

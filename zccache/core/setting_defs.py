@@ -180,7 +180,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ZCCACHE_DAEMON_TIMEOUT", "10", "seconds of silence from the daemon after which a client compiles "
             "without it", "seconds"),
     Setting("ZCCACHE_MAX_JOBS", "", "compiles the daemon runs at once (unset: 4 x cores, at least 4)", "positive"),
-    Setting("ZCCACHE_DAEMON_MEMORY_MB", "64", "what the daemon keeps in memory of results and manifests; 0: nothing",
+    Setting("ZCCACHE_DAEMON_MEMORY_MB", "256", "what the daemon keeps in memory of results and manifests; 0: nothing",
             "count"),
     Setting("ZCCACHE_UMASK", "", "an octal umask for what zccache makes in the cache directory (002, 007), for a "
             "cache a group shares; unset: the directory is the user's alone", "umask", "umask"),
