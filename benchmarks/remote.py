@@ -78,35 +78,41 @@ def run(tools: dict, scratch: Path, build, tree_of, runs: int = 3, moto: Path | 
         out: dict = {"runs": runs, "server": "redis-server " + _version(exe), "tools": {}}
         for i_row, (row, name, remote) in enumerate(variants):
             tool = tools[name]
-            cache_var = CACHE_VAR[name]
-            a = _machine(tool, {**remote, cache_var: str(scratch / f"remote-{i_row}-a")}, tree)
+            a = _machine(tool, {**remote, CACHE_VAR[name]: str(scratch / f"remote-{i_row}-a")}, tree)
             a.fresh()
             build(a, tree, tree.parent / f"build-{i_row}", {})
             a.stop()
-            time.sleep(1.0)  # background writes land
-            remote_s, remote_total_s, local_s, started_s = [], [], [], []
-            for i in range(runs):
+        time.sleep(1.0)  # background writes land
+        # The rounds take each variant in turn: the machine's speed drifts over a
+        # minute, and a variant timed in a block of its own carried the drift into the
+        # ratio (ccache's remote build was 0.37 and 0.46 s in two runs of 22:16).
+        times: dict[str, dict[str, list[float]]] = {row: {"remote": [], "total": [], "local": [], "started": []}
+                                                    for row, _, _ in variants}
+        for i in range(runs):
+            for i_row, (row, name, remote) in enumerate(variants):
+                tool, cache_var, got = tools[name], CACHE_VAR[name], times[row]
                 b = _machine(tool, {**remote, cache_var: str(scratch / f"remote-{i_row}-b{i}")}, other)
                 b.fresh()
                 configure_s, build_s = build(b, other, other.parent / f"build-{i_row}-r{i}", {})
-                remote_s.append(build_s)
-                remote_total_s.append(configure_s + build_s)
+                got["remote"].append(build_s)
+                got["total"].append(configure_s + build_s)
                 remote_stats = b.stats()
                 b.zero()
-                local_s.append(build(b, other, other.parent / f"build-{i_row}-l{i}", {})[1])
-                local_stats = b.stats()
+                got["local"].append(build(b, other, other.parent / f"build-{i_row}-l{i}", {})[1])
+                out["tools"][row] = {"remote_stats": remote_stats, "local_stats": b.stats()}
                 b.stop()
                 if name == "zccache":  # the same, with the daemon started before the build
                     b = _machine(tool, {**remote, cache_var: str(scratch / f"remote-{i_row}-s{i}")}, other)
                     b.fresh()
                     subprocess.run([b.launcher, "start"], env={**os.environ, **b.env}, capture_output=True)
-                    started_s.append(build(b, other, other.parent / f"build-{i_row}-s{i}", {})[1])
+                    got["started"].append(build(b, other, other.parent / f"build-{i_row}-s{i}", {})[1])
                     b.stop()
-            out["tools"][row] = {"remote_hit_s": statistics.median(remote_s), "local_hit_s": statistics.median(local_s),
-                                 "remote_hit_total_s": statistics.median(remote_total_s),
-                                 "remote_stats": remote_stats, "local_stats": local_stats}
-            if started_s:
-                out["tools"][row]["remote_hit_daemon_started_s"] = statistics.median(started_s)
+        for row, got in times.items():
+            out["tools"][row].update({"remote_hit_s": statistics.median(got["remote"]),
+                                      "local_hit_s": statistics.median(got["local"]),
+                                      "remote_hit_total_s": statistics.median(got["total"])})
+            if got["started"]:
+                out["tools"][row]["remote_hit_daemon_started_s"] = statistics.median(got["started"])
         return out
     finally:
         for server in servers:

@@ -600,7 +600,8 @@ def report(results: dict) -> str:
         for label, w in sizes:
             got = {n: w["tools"].get(n, {}).get("cold_cache_bytes") for n in names}
             cells = [f"{got[n] / 1e6:.2f} MB" if got[n] else "-" for n in names]
-            lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio(got.get('zccache'), got.get('ccache'))} |")
+            versus = ratio(got.get("zccache"), got.get("ccache")) if label not in NOT_CCACHES else "-"
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {versus} |")
         lines.append("")
         lines += _size_measures(sizes)
     for name, w in results["workloads"].items():
@@ -609,10 +610,15 @@ def report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+NOT_CCACHES = ("cargo",)  # ccache caches no rustc: its directory there is its counters
+
+
 def _size_measures(sizes: list[tuple[str, dict]]) -> list[str]:
     """zccache against ccache by each measure: files, `du -sb`, blocks allocated."""
     rows = []
     for label, w in sizes:
+        if label in NOT_CCACHES:
+            continue
         ours, theirs = (w["tools"].get(n, {}).get("cold_cache_sizes") or {} for n in ("zccache", "ccache"))
         if ours and theirs:
             cells = [f"{ours[m] / 1e6:.2f} / {theirs[m] / 1e6:.2f} MB = {ratio(ours[m], theirs[m])}"
