@@ -60,7 +60,7 @@ def test_each_misconfiguration_is_found(zc, tmp_path):
     (zc.cache_dir / "zccache.conf").write_text("ZCCACHE_DIRECT = 1\n")
     (zc.cache_dir / "zccache.conf").chmod(0o666)
     env = {"CCACHE_SLOPPINESS": "time_macros", "ZCCACHE_REMOTE": f"redis://127.0.0.1:{port}/0",
-           "ZCCACHE_REMOTE_TIMEOUT": "0.5", "ZCCACHE_MAXSIZE": "20k",
+           "ZCCACHE_REMOTE_TIMEOUT": "0.5", "ZCCACHE_MAXSIZE": "8k",
            "PATH": f"{shim}{os.pathsep}{zc.env['PATH']}"}
     rc, lines = doctor(zc, project, "--compiler", "/bin/true", env=env)
     found = "\n".join(fixes(lines))
