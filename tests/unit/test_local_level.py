@@ -78,3 +78,28 @@ def test_an_eviction_first_puts_the_reads_on_the_clock(tmp_path):
     level.put("r:third", b"y" * 100)  # one too many: the least recently used goes
     assert level.get("r:read") is not None and level.get("r:unread") is None
     level.close()
+
+
+def page_size(directory: Path) -> int:
+    with sqlite3.connect(directory / "store" / "cache.db") as db:
+        return db.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_a_new_store_has_small_pages_and_an_old_one_keeps_its_own(tmp_path):
+    """Values of 1 to 4 KB left SQLite's 4 KiB pages half empty; a store made before
+    keeps its pages and is read as it was."""
+    new = LocalLevel(str(tmp_path / "new"), size_limit=1 << 30)
+    new.put("m:x", b"y" * 3000)
+    assert new.get("m:x") == b"y" * 3000
+    new.close()
+    assert page_size(tmp_path / "new") == 1024
+    old = tmp_path / "old" / "store"
+    old.mkdir(parents=True)
+    with sqlite3.connect(old / "cache.db") as db:  # as SQLite made it before: 4 KiB, WAL
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("PRAGMA journal_mode = wal")
+    level = LocalLevel(str(tmp_path / "old"), size_limit=1 << 30)
+    level.put("m:x", b"z" * 3000)
+    assert level.get("m:x") == b"z" * 3000
+    level.close()
+    assert page_size(tmp_path / "old") == 4096
