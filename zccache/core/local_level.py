@@ -16,7 +16,8 @@ import time
 
 import diskcache
 
-from zccache.core.safe_disk import WAL_SETTINGS, checkpoint, create_db, disk_class, log_bytes, make_cache_dirs, share_db_files
+from zccache.core.safe_disk import (WAL_SETTINGS, checkpoint, create_db, disk_class, log_bytes, make_cache_dirs,
+                                     share_db_files)
 
 
 class StoreError(Exception):
