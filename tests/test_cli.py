@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from support import no_traceback, write
@@ -168,3 +169,6 @@ def test_output_shows_effective_values_in_units_people_read(zc, tmp_path):
     assert re.search(r"writable, \d+\.\d KiB of 5\.0 GiB", doctor), doctor  # not "0 MiB"
     status = zc.run("status", cwd=tmp_path, env={"COLUMNS": "200"}).stdout.decode()
     assert re.search(r"Uptime\s+│\s+\d+ s\s+│", status), status  # not "8.844"
+    assert re.search(r"Held in memory\s+│\s+[\d.]+ (B|KiB) of 256\.0 MiB\s+│", status), status  # the result just written
+    held = json.loads(zc.run("status", "--json", cwd=tmp_path, env={"ZCCACHE_DAEMON_MEMORY_MB": "1"}).stdout)
+    assert 0 < held["memory_tier_bytes"] <= held["memory_tier_limit"] == 256 << 20  # the daemon's, not the client's

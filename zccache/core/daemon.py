@@ -366,6 +366,8 @@ class Daemon:
             "active_sessions": len(self.sessions),
             "active_requests": self._active,
             "memory_bytes": _rss_bytes(),
+            "memory_tier_bytes": self.store.memory_held()[0],  # results and manifests held (ZCCACHE_DAEMON_MEMORY_MB)
+            "memory_tier_limit": self.store.memory_held()[1],
             "cache_size": self.store.volume(),
             "entries": self.store.entries(),
             "warming": self._warming,

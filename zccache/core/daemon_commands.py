@@ -152,6 +152,8 @@ def _cmd_status(ns: argparse.Namespace) -> int:
                        ("Sessions", "active_sessions"), ("Backpressure answers", "backpressure")):
         table.add_row(label, str(status.get(key)))
     table.add_row("Memory", control.human_size(int(status.get("memory_bytes", 0))))
+    table.add_row("Held in memory", f"{control.human_size(int(status.get('memory_tier_bytes', 0)))} of "
+                                    f"{control.human_size(int(status.get('memory_tier_limit', 0)))}")
     table.add_row("Cache size", control.human_size(int(status.get("cache_size", 0))))
     Console(highlight=False).print(table)
     return 0

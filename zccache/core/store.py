@@ -170,6 +170,11 @@ class Store:
             memory.put(key, value, _held_size(key, packed))
         return value
 
+    def memory_held(self) -> tuple[int, int]:
+        """(bytes held by the memory tier, its limit): what `zccache status` shows."""
+        memory = self._memory
+        return (memory.used, memory.limit) if memory is not None else (0, 0)
+
     def recall(self, key: str) -> Any | None:
         """The copy of a manifest held in memory: possibly older than the disk's."""
         return self._memory.get(key) if self._memory is not None else None
