@@ -356,6 +356,7 @@ class Daemon:
 
     def status(self) -> dict[str, Any]:
         self.stats.flush()  # `zccache stats` asks for this first, so its counters are current
+        held, limit = self.store.memory_held()  # results and manifests (ZCCACHE_DAEMON_MEMORY_MB)
         return {
             "version": __version__,
             "pid": os.getpid(),
@@ -366,8 +367,8 @@ class Daemon:
             "active_sessions": len(self.sessions),
             "active_requests": self._active,
             "memory_bytes": _rss_bytes(),
-            "memory_tier_bytes": self.store.memory_held()[0],  # results and manifests held (ZCCACHE_DAEMON_MEMORY_MB)
-            "memory_tier_limit": self.store.memory_held()[1],
+            "memory_tier_bytes": held,
+            "memory_tier_limit": limit,
             "cache_size": self.store.volume(),
             "entries": self.store.entries(),
             "warming": self._warming,
