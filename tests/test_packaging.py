@@ -206,3 +206,37 @@ def test_pip_shims_run_the_native_launcher_or_the_python_client(zc, tmp_path):
         objects.append((tmp_path / "a.o").read_bytes())
     stats = zc.stats()
     assert (stats["misses"], stats["hits"]) == (1, 1) and objects[0] == objects[1]
+
+
+@pytest.mark.parametrize("zc", ["native"], indirect=True)
+def test_what_names_a_random_build_directory_is_not_stored(zc, tmp_path):
+    """libsodium's `make check` (pynacl's sdist) compiles its tests with the random
+    directory pip unpacked it into in a -D string, which no prefix map reaches: such
+    a result, and every link or archive made from it, could never be looked up by
+    the next build, which has another directory. They run plainly, counted; what
+    names no random directory is stored and hits in the next one."""
+    root = tmp_path / "tmp"
+    env = {"ZCCACHE_REMAP_TEMP": str(root)}  # as `zccache pip` sets it
+    from support import write
+
+    outputs = []
+    for build in ("pip-req-build-ab12cd34", "pip-req-build-x9y8z7w6"):
+        src = root / build / "test"
+        write(src / "t.c", '#include <stdio.h>\nint f(void);\nint main(void) { printf("%s %d\\n", DIR, f()); return 0; }\n')
+        write(src / "f.c", "int f(void) { return 7; }\n")
+        write(src / "m.c", "int f(void);\nint main(void) { return f() - 7; }\n")
+        for argv in (["gcc", "-g", f'-DDIR="{src}"', "-c", "t.c", "-o", "t.o"], ["gcc", "-g", "-c", "f.c", "-o", "f.o"],
+                     ["gcc", "-g", "-c", "m.c", "-o", "m.o"], ["ar", "rcs", "libt.a", "t.o"],
+                     ["gcc", "t.o", "f.o", "-o", "t"], ["gcc", "m.o", "f.o", "-o", "m"]):
+            done = zc.run(*argv, cwd=src, env=env)
+            assert done.returncode == 0 and done.stderr == b"", (argv, done.stderr)
+        shown = subprocess.run([str(src / "t")], capture_output=True, text=True)
+        assert shown.stdout == f"{src} 7\n"
+        assert subprocess.run([str(src / "m")]).returncode == 0
+        outputs.append((src / "m").read_bytes())
+    stats = zc.stats()
+    assert (stats["hits"], stats["misses"]) == (2, 2)  # f.c and m.c: mapped, so shared
+    assert stats["uncacheable"] == {"names a temporary build directory": 2}
+    assert (stats["links"]["hits"], stats["links"]["misses"]) == (1, 1)  # m: made from shared objects
+    assert stats["links"]["uncacheable"] == {"made from a temporary build's object": 4}  # libt.a and t, twice
+    assert outputs[0] == outputs[1]

@@ -25,6 +25,7 @@ from zccache.core.hashing import hash_bytes, trusted_sig
 from zccache.core.invocation import Invocation, Outcome, RunResult
 from zccache.core.manifest import INCBIN, Entry, FileHashes, Uncacheable, matches, reads_by_name, record
 from zccache.core.one_at_a_time import KeyedLocks
+from zccache.core.single_use import SingleUse
 from zccache.core.store import Store
 from zccache.core.wrappers import resolved
 
@@ -107,11 +108,12 @@ class Engine:
     against the files' stat signatures before each use."""
 
     def __init__(self, config: Config, store: Store | None, hook, warn=None, hashes: FileHashes | None = None,
-                 identities: dict | None = None) -> None:
+                 identities: dict | None = None, single_use: SingleUse | None = None) -> None:
         self.config = config
         self.store = store
         self.hook = hook
         self.hashes = hashes or FileHashes()
+        self.single_use = single_use or SingleUse()
         self._identities: dict[str, tuple] = {} if identities is None else identities
         self._warn = warn or _stderr_warn
         self._warned = False
@@ -123,7 +125,8 @@ class Engine:
         """Serve inv from the cache or run it; config overrides the engine's own
         for this run (a daemon serves clients whose settings differ)."""
         if config is not None and config != self.config:
-            return Engine(config, self.store, self.hook, self._warn, self.hashes, self._identities).run(inv)
+            return Engine(config, self.store, self.hook, self._warn, self.hashes, self._identities,
+                          self.single_use).run(inv)
         return self._serve(inv, time.monotonic(), again=False)
 
     def _serve(self, inv: Invocation, started: float, again: bool) -> Completed:
@@ -132,6 +135,12 @@ class Engine:
             inv.asm_listed = False  # the assembler runs on another host, which lists nothing back
         if store is None or self.config.disabled:
             return self._plain(inv, "cache disabled" if self.config.disabled else "cache unavailable", started)
+        unrepeatable = self.single_use.reason(inv)
+        if unrepeatable:  # no later run could find it: not looked up, not stored
+            done = self._plain(inv, unrepeatable, started)
+            if done.returncode == 0:
+                self.single_use.made(inv)
+            return done
         # Taken before any input is hashed: an input written after it, however soon,
         # carries a timestamp at or past it, so a store can tell the bytes it keyed
         # from the bytes the tool may have read.

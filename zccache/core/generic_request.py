@@ -61,7 +61,7 @@ def serve_generic(engine, store, base_env: Mapping[str, str], f: dict[str, Any],
         rc, out, err = run_tool(inv.command, cwd, env)
         return _result(inv, rc, out, err, False, "")
     view = {"normal": store, "read_only": ReadOnly(store), "write_only": WriteOnly(store)}[policy]
-    done = Engine(engine.config, view, engine.hook, hashes=engine.hashes).run(inv)
+    done = Engine(engine.config, view, engine.hook, hashes=engine.hashes, single_use=engine.single_use).run(inv)
     if pm is not None:
         from zccache.core.launcher import observe
 

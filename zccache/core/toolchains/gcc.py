@@ -19,6 +19,7 @@ from zccache.core.hookspecs import hookimpl
 from zccache.core.invocation import Batch, Invocation, Memo, Passthrough, RunResult, SearchPath
 from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool, scratch_dir
+from zccache.core.single_use import stable_name
 from zccache.core.toolchains.cmdline import expand_response_files, not_a_file, parse_depfile
 from zccache.core.toolchains.compiler_probe import known_kind, native_flags, probe
 from zccache.core.toolchains.gcc_options import (
@@ -694,17 +695,7 @@ def _without_outputs(args: list[str]) -> list[str]:
     return out
 
 
-_RANDOM_PART = re.compile(r"^(?P<stem>.*?)(?:[-_](?:[a-z0-9_]{8}|[0-9a-f]{32})|(?<=^tmp)[a-z0-9_]{8})$")
 TEMP_LOGICAL_ROOT = "/zccache-tmp"
-
-
-def _stable(component: str) -> tuple[str, bool]:
-    """'pip-install-k2j4h8ab' -> ('pip-install', True); 'brotli_<32 hex>' -> ('brotli', True);
-    'tmpab12cd34' -> ('tmp', True); anything else unchanged."""
-    m = _RANDOM_PART.match(component)
-    if m and m.group("stem"):
-        return m.group("stem"), True
-    return component, False
 
 
 def temp_prefix_maps(args: list[str], cwd: str, root: str) -> list[str]:
@@ -733,13 +724,13 @@ def temp_prefix_maps(args: list[str], cwd: str, root: str) -> list[str]:
         if not full.startswith(root + os.sep):
             continue
         parts = full[len(root) + 1 :].split(os.sep)
-        first, random_first = _stable(parts[0])
+        first, random_first = stable_name(parts[0])
         if not random_first:
             continue  # a directory someone named: not a tool's temporary one
         real = os.path.join(root, parts[0])
         logical = f"{TEMP_LOGICAL_ROOT}/{first}"
         if len(parts) >= 2:  # a random project directory one level down (pip's <name>_<hex>)
-            second, random_name = _stable(parts[1])
+            second, random_name = stable_name(parts[1])
             if random_name:
                 real = os.path.join(real, parts[1])
                 logical = f"{logical}/{second}"
