@@ -7,6 +7,11 @@ system C compiler; the Python client is installed beside it as `zccache-py`, whi
 the launcher execs for everything but a daemon's answer. Where no C compiler works,
 `zccache` is the Python client itself, and the build says so in one line.
 
+The launcher is linked statically where the C library allows it (glibc's libc.a,
+musl): a dynamically linked one spent a quarter of a hit (0.26 ms of 1.40, by hand,
+1,500 alternating runs) in the dynamic loader before main. Elsewhere it is linked
+as usual.
+
 ZCCACHE_NO_NATIVE=1 skips the launcher (the tests use it to check that install).
 """
 
@@ -62,7 +67,9 @@ def build_launcher() -> str | None:
     command = [*compiler, "-std=c11", "-O2", "-Wall", "-Wextra", "-I", out_dir,
                os.path.join(HERE, SOURCE), "-o", os.path.join(HERE, OUTPUT)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run([*command, "-static"], capture_output=True, text=True, check=False)
+        if done.returncode != 0:  # no static C library here
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as exc:
         print(f"zccache: cannot run the C compiler ({exc.strerror}): the zccache command is the Python client",
               file=sys.stderr)

@@ -145,6 +145,7 @@ class Daemon:
             "ZeroStats": self._zero_stats,
             "Warm": self._warm,
         }
+        self._settings_memo: dict[tuple, tuple] = {}  # see _settings
         self._warming = 0  # Warm requests whose tools are still being asked
         self._warmed = 0  # identities a Warm request has computed
 
@@ -424,27 +425,46 @@ class Daemon:
 
     def _prepare(self, tool: str, fields: dict[str, Any]):
         """(env, config, umask) for running tool as the client asks, or the Error reply."""
-        from zccache.core.config import Config
         from zccache.core.launcher import is_self
-        from zccache.core.settings_file import with_file
 
         if self._cache_dir_moved():
             return self._reply("Error", message="the cache directory was removed or replaced; this daemon stops "
                                                 "(the next compile starts a new one)")
-        env = {str(k): str(v) for k, v in fields["env"]} if fields["env"] is not None else dict(self.env)
-        cwd = fields.get("cwd")
-        if isinstance(cwd, str) and os.path.isabs(cwd):
-            env = zccache_wire.absolute_paths(env, cwd)  # a relative cache dir is the client's cwd's
-        env = with_file(env)  # zccache.conf once, for the config and the families alike
         if not os.path.isabs(tool) or is_self(tool):
             return self._reply("Error", message="the compiler must be an absolute path to a real compiler")
-        config = Config.from_env(env)  # a bad value is replaced, and said (_news)
+        env, config = self._settings(fields)
         local = self.store.local
         if (config.maxsize, config.max_files) != (local.size_limit, local.max_files):
             local.set_limits(config.maxsize, config.max_files)  # set since this daemon started (-M, -F)
         self.store.compression = config.compression  # and -o compression_level=...
         umask = fields.get("umask")
         return env, config, umask if isinstance(umask, int) and 0 <= umask <= 0o777 else None
+
+    def _settings(self, fields: dict[str, Any]) -> tuple[dict[str, str], Any]:
+        """The environment (zccache.conf under it) and the Config a request's env
+        gives. Kept by the env's exact pairs and the cwd while zccache.conf keeps its
+        stat signature: a build sends the same env with every compile, and checking
+        every setting again was a sixth of a hit's time here. The env is shared
+        between the requests that sent it, and nothing downstream writes to it."""
+        from zccache.core.config import Config
+        from zccache.core.settings_file import path_for, with_file
+
+        pairs, cwd = fields["env"], fields.get("cwd")
+        key = (tuple(map(tuple, pairs)) if pairs is not None else None, cwd)
+        held = self._settings_memo.get(key)
+        if held is not None and _signature(held[0]) == held[1]:
+            return held[2], held[3]
+        env = {str(k): str(v) for k, v in pairs} if pairs is not None else dict(self.env)
+        if isinstance(cwd, str) and os.path.isabs(cwd):
+            env = zccache_wire.absolute_paths(env, cwd)  # a relative cache dir is the client's cwd's
+        conf = path_for(env)
+        sig = _signature(conf)  # before the read: a change after it is seen next time
+        env = with_file(env)  # zccache.conf once, for the config and the families alike
+        config = Config.from_env(env)  # a bad value is replaced, and said (_news)
+        if len(self._settings_memo) >= 64:
+            self._settings_memo.clear()
+        self._settings_memo[key] = (conf, sig, env, config)
+        return env, config
 
     def _compile(self, fields: dict[str, Any], session) -> bytes:
         from zccache.core.launcher import Exec, launch
@@ -630,6 +650,14 @@ class Daemon:
             self.sessions.end(session.id)
         return self._reply("ReleaseWorktreeHandlesResult", inspected=len(found), released=len(found),
                            sessions_dropped=[s.id for s in found], unreleased=[])
+
+
+def _signature(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _identity(path: str, follow: bool = True) -> tuple[int, int] | None:

@@ -88,7 +88,8 @@ def is_native(path: str) -> bool:
 
 
 def _native_file(f, head: bytes) -> bool:
-    return head.startswith(b"\x7fELF") and NATIVE_MARKER in head + f.read(256 * 1024)
+    # statically linked, the launcher is about 0.8 MB and its marker half-way in
+    return head.startswith(b"\x7fELF") and NATIVE_MARKER in head + f.read(2 << 20)
 
 
 def _read_is_self(tool: str) -> bool:
