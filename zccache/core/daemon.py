@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import queue
 import signal
 import socket
 import struct
@@ -118,8 +117,8 @@ class Daemon:
         self._active = 0
         self._last = time.monotonic()
         self._stop = threading.Event()
-        self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
-        self._idle_workers = 0
+        self._listener: socket.socket | None = None  # set by serve
+        self._idle_workers = 0  # workers blocked in accept
         self.counts = {"hits": 0, "misses": 0, "compiles": 0, "uncacheable": 0, "failed": 0, "requests": 0,
                        "backpressure": 0, "rejected_peers": 0, "bad_frames": 0, "abandoned": 0}
         self._handlers: dict[str, Callable[[dict[str, Any]], bytes]] = {
@@ -152,44 +151,38 @@ class Daemon:
     # -- serving -------------------------------------------------------------------------
 
     def serve(self, listener: socket.socket) -> None:
+        """Serve until stopped or idle. Workers accept connections themselves (one
+        blocked in accept is woken per connection), and this thread keeps house every
+        half second: a connection handed from an accepting thread to a worker woke a
+        second thread per compile, 65 µs of a hit after a pause (285 against 350 µs
+        in a stand-alone test)."""
         threading.Thread(target=self._keepalive, name="keepalive", daemon=True).start()
-        listener.settimeout(0.5)
-        uid = os.getuid()
+        listener.settimeout(None)
+        self._listener = listener
+        self._start_worker()
         checkpointed = (-1, 0)  # the request count and the logs' bytes after the last checkpoint
-        while not self._stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                if self._cache_dir_moved() or self._socket_moved():
-                    break
-                self.stats.flush()
-                self.store.refresh_recency()
-                with self._lock:
-                    quiet = self._active == 0
-                    idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
-                if quiet and (self.counts["requests"], self.store.log_bytes()) != checkpointed:
-                    # a pause in the build: fold the write-ahead logs into the databases;
-                    # again after writes between requests (the counters' flush), never
-                    # again for a log a reader elsewhere kept from being cut
-                    self.store.checkpoint()
-                    checkpointed = (self.counts["requests"], self.store.log_bytes())
-                if idle:
-                    self._log("idle, stopping")
-                    break
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    break
-                raise
-            if self._stop.is_set():
-                conn.close()  # our own poke (stop), or a client the next daemon will serve
+        while not self._stop.wait(0.5):
+            if self._cache_dir_moved() or self._socket_moved():
                 break
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
-            if not peer_allowed(creds, uid):
-                self.counts["rejected_peers"] += 1
-                conn.close()
-                continue
-            self._hand_over(conn)
+            self.stats.flush()
+            self.store.refresh_recency()
+            with self._lock:
+                quiet = self._active == 0
+                idle = self._active == 0 and time.monotonic() - self._last > self.idle_seconds
+            if quiet and (self.counts["requests"], self.store.log_bytes()) != checkpointed:
+                # a pause in the build: fold the write-ahead logs into the databases;
+                # again after writes between requests (the counters' flush), never
+                # again for a log a reader elsewhere kept from being cut
+                self.store.checkpoint()
+                checkpointed = (self.counts["requests"], self.store.log_bytes())
+            if idle:
+                self._log("idle, stopping")
+                break
+        self._stop.set()
+        try:
+            listener.shutdown(socket.SHUT_RDWR)  # wakes every worker blocked in accept
+        except OSError:
+            pass
         self._drain(_DRAIN_SECONDS)
 
     def _drain(self, seconds: float) -> None:
@@ -204,28 +197,42 @@ class Daemon:
             time.sleep(0.02)
         self._log("stopping with requests still in flight")
 
-    def _hand_over(self, conn: socket.socket) -> None:
-        """Give the connection to an idle worker, or to a new one when all are busy.
-
-        Workers live as long as the daemon: the store's SQLite connections are per
-        thread, and opening them again for every compile cost a third of a hit."""
+    def _start_worker(self) -> None:
         with self._lock:
-            start = self._idle_workers == 0
-            if not start:
-                self._idle_workers -= 1
-        if start:
-            threading.Thread(target=self._worker, args=(conn,), daemon=True).start()
-        else:
-            self._queue.put(conn)
+            self._idle_workers += 1
+        threading.Thread(target=self._worker, name="worker", daemon=True).start()
 
-    def _worker(self, conn: socket.socket) -> None:
-        while True:
-            self._connection(conn)
+    def _worker(self) -> None:
+        """Accept and serve, for as long as the daemon runs. Workers live as long as
+        the daemon: the store's SQLite connections are per thread, and opening them
+        again for every compile cost a third of a hit. The last idle worker to take a
+        connection starts another, so that a -j build's next compile never waits for
+        this one."""
+        uid = os.getuid()
+        listener = self._listener
+        while not self._stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # shut down: the daemon stops
             with self._lock:
-                self._idle_workers += 1
-            conn = self._queue.get()
-            if conn is None:
-                return
+                self._idle_workers -= 1
+                alone = self._idle_workers == 0
+            try:
+                if self._stop.is_set():
+                    conn.close()  # a client the next daemon will serve
+                    return
+                if alone:
+                    self._start_worker()
+                creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+                if not peer_allowed(creds, uid):
+                    self.counts["rejected_peers"] += 1
+                    conn.close()
+                    continue
+                self._connection(conn)
+            finally:
+                with self._lock:
+                    self._idle_workers += 1
 
     def _connection(self, conn: socket.socket) -> None:
         from zccache.core import protocol
@@ -392,15 +399,9 @@ class Daemon:
         return self._reply("ShuttingDown")
 
     def stop(self) -> None:
-        """Stop now, not at the accept loop's next half-second tick: `zccache stop`
-        waits for the socket to go, and took 0.7 s doing it."""
+        """Stop now, not at the next half-second tick: `zccache stop` waits for the
+        socket to go. serve() wakes on the flag and shuts the listener down."""
         self._stop.set()
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as poke:
-                poke.settimeout(0.2)
-                poke.connect(self.socket_path)
-        except OSError:
-            pass  # not listening (yet, or any more): the loop sees the flag anyway
 
     def _cache_dir_moved(self) -> bool:
         """The cache directory removed (rm -rf, zccache clear by hand) or replaced
