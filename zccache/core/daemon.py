@@ -28,6 +28,7 @@ from zccache import __version__
 import zccache_wire
 from zccache_wire import MAX_FRAME, WireError, recv_frame
 from zccache.core import runtime_dir
+from zccache.core.hashing import StatSig, stat_sig
 
 _PEERCRED = struct.Struct("3i")
 _DRAIN_SECONDS = 30.0  # how long a stopping daemon lets requests in flight finish
@@ -653,12 +654,11 @@ class Daemon:
                            sessions_dropped=[s.id for s in found], unreleased=[])
 
 
-def _signature(path: str) -> tuple[int, int, int, int] | None:
+def _signature(path: str) -> StatSig | None:
     try:
-        st = os.stat(path)
+        return stat_sig(os.stat(path))
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _identity(path: str, follow: bool = True) -> tuple[int, int] | None:

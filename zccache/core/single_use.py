@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from zccache.core.hashing import StatSig, stat_sig
 from zccache.core.invocation import Invocation
 
 # pip-install-k2j4h8ab, brotli_<32 hex>, tmpab12cd34: the names tools give the
@@ -66,7 +67,7 @@ class SingleUse:
     """Tells which runs to leave out of the store, and remembers what they wrote."""
 
     def __init__(self) -> None:
-        self._made: OrderedDict[str, tuple[int, int, int]] = OrderedDict()
+        self._made: OrderedDict[str, StatSig] = OrderedDict()
         self._lock = threading.Lock()
 
     def reason(self, inv: Invocation) -> str:
@@ -89,7 +90,7 @@ class SingleUse:
             except OSError:
                 continue
             with self._lock:
-                self._made[full] = (st.st_ino, st.st_size, st.st_mtime_ns)
+                self._made[full] = stat_sig(st)
                 self._made.move_to_end(full)
                 while len(self._made) > REMEMBERED:
                     self._made.popitem(last=False)
@@ -103,4 +104,4 @@ class SingleUse:
             st = os.stat(full)
         except OSError:
             return False
-        return (st.st_ino, st.st_size, st.st_mtime_ns) == sig
+        return stat_sig(st) == sig
