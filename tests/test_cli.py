@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from support import no_traceback, write
 
 
@@ -142,6 +144,28 @@ def test_settings_file_reaches_the_families_and_is_trusted_only_when_private(zc,
     conf.chmod(0o644)
     shown = zc.run("-p", cwd=tmp_path)
     assert b"# bad setting: " in shown.stdout and b"ZCCACHE_CACHE_DIR is read before this file" in shown.stdout
+
+
+@pytest.mark.parametrize("zc", ["native"], indirect=True)
+def test_a_running_daemon_sees_zccache_conf_change(zc, tmp_path):
+    """The daemon keeps the settings a request's env gives while zccache.conf keeps
+    its stat signature: a rewrite of the same size (0 to 1) between two links of the
+    same daemon still reaches the second."""
+    import time
+
+    write(tmp_path / "a.c", "int main(void) { return 0; }\n")
+    zc.cache_dir.mkdir(parents=True, exist_ok=True)
+    conf = zc.cache_dir / "zccache.conf"
+    conf.write_text("ZCCACHE_LINKS = 0\n")
+    conf.chmod(0o644)
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    assert zc.stats()["links"]["uncacheable"] == {"link caching off (ZCCACHE_LINKS=0)": 1}
+    time.sleep(0.05)  # past the file clock's tick: a new mtime
+    conf.write_text("ZCCACHE_LINKS = 1\n")
+    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    links = zc.stats()["links"]
+    assert links["misses"] == 1 and links["uncacheable_total"] == 1
 
 
 def test_ccache_key_value_form_sets_the_variables_for_the_compile(zc, tmp_path):
