@@ -74,6 +74,39 @@ def test_new_header_shadowing_an_included_one_misses(zc, tmp_path, where):
     assert zc.stats()["misses"] == 2
 
 
+@pytest.mark.parametrize("where", ["source dir", "earlier -I dir", "build dir"])
+def test_a_shadowing_header_in_another_checkout_or_build_dir_misses(zc, tmp_path, where):
+    """The same compile in a second checkout (base dir) or a fresh build dir shares the
+    first's manifest: its shadow probes are the second's paths, not the first's."""
+    for tree in ("one", "two"):
+        write(tmp_path / tree / "src" / "hello.c", HELLO)
+        write(tmp_path / tree / "b" / "util.h", "#define UTIL 1\n")
+        (tmp_path / tree / "a").mkdir()
+        for build in ("build", "build2"):
+            (tmp_path / tree / build).mkdir()
+
+    def compile_in(tree: str, build: str) -> tuple[str, bytes]:
+        top = tmp_path / tree
+        args = ["-I.", f"-I{top / 'a'}", f"-I{top / 'b'}", "-c", str(top / "src" / "hello.c"), "-o", "hello.o"]
+        before = zc.stats()
+        done = zc.run(zc.cc, *args, cwd=top / build, env={"ZCCACHE_BASEDIR": str(top)})
+        no_traceback(done)
+        assert done.returncode == 0, done.stderr
+        plain = zc.plain(zc.cc, *args, "-o", "plain.o", cwd=top / build)
+        assert plain.returncode == 0, plain.stderr
+        after = zc.stats()
+        kind = "hit" if after["hits"] > before["hits"] else "miss" if after["misses"] > before["misses"] else "other"
+        return kind, (top / build / "hello.o").read_bytes() == (top / build / "plain.o").read_bytes()
+
+    assert compile_in("one", "build") == ("miss", True)
+    assert compile_in("two", "build") == ("hit", True)  # base dir: the checkouts share it
+    tree, build = ("one", "build2") if where == "build dir" else ("two", "build")
+    shadow = {"source dir": tmp_path / "two" / "src", "earlier -I dir": tmp_path / "two" / "a",
+              "build dir": tmp_path / "one" / "build2"}[where]
+    write(shadow / "util.h", "#define UTIL 2\n")
+    assert compile_in(tree, build) == ("miss", True)
+
+
 def test_define_change_misses(zc, tmp_path):
     write(tmp_path / "d.c", "int v = VALUE;\n")
     assert same_as_plain(zc, tmp_path, ["-DVALUE=1", "-c", "d.c", "-o", "d.o"], ["d.o"]) == "hit"

@@ -37,7 +37,7 @@ def _record(root, to_logical=lambda p: p, absent=()) -> Entry:
         headers=["../inc2/x.h", "../sys/s.h"],
         search_dirs=["../inc1", "../inc2", "../sys"],
         system_dirs={"../sys"},
-        source_dirs=[str(root / "src")],
+        source_dirs=["."],  # as the engine gives them: as named, relative to the cwd
         started_ns=started,
         hashes=FileHashes(),
         result_key_of=lambda rows, env: "result",
@@ -140,16 +140,39 @@ def test_a_malformed_compact_entry_is_refused(tmp_path, damage):
         Entry.from_wire(wire)
 
 
-def test_checked_from_another_directory_the_probes_are_the_recorded_ones(tmp_path):
-    """A link's key leaves out its cwd, so a fresh build directory checks an entry
-    recorded elsewhere: the probes stay those the recorded candidates grouped."""
-    _tree(tmp_path)
-    (tmp_path / "other").mkdir()
-    _age(tmp_path / "other")
-    entry = _through_wire(_record(tmp_path))
-    here = _probe_paths(entry, str(tmp_path / "src"))
-    assert _probe_paths(_through_wire(entry), str(tmp_path / "other")) == here
-    assert manifest.matches(_through_wire(entry), str(tmp_path / "other"), FileHashes())
+def test_checked_from_another_checkout_the_probes_are_its_own(tmp_path):
+    """A key that leaves out the cwd and names paths relatively (a link, a base dir's
+    rewrite) is shared by a second checkout: the probes below what the tool was given
+    relatively are looked for there, not in the checkout the entry was made in."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    _tree(a)
+    entry = _through_wire(_record(a))
+    assert all(p.startswith(manifest.PLACE) for p in entry.shadow.order)
+    shutil.copytree(a, b)
+    for p in [*b.rglob("*"), b]:
+        _age(p)
+    expected = {str(b / p) for p in ("inc1/x.h", "src/x.h", "inc1/s.h", "inc2/s.h")}
+    assert _probe_paths(_through_wire(entry), str(b / "src")) == expected
+    assert manifest.matches(_through_wire(entry), str(b / "src"), FileHashes())
+    (b / "src" / "x.h").write_text("int shadow;\n")
+    assert not manifest.matches(_through_wire(entry), str(b / "src"), FileHashes())
+    assert manifest.matches(_through_wire(entry), str(a / "src"), FileHashes())
+
+
+def test_a_directory_given_absolutely_stays_absolute(tmp_path):
+    """Its path is in the key: a hit from elsewhere searches the same directory."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    _tree(a)
+    started = time.time_ns()
+    entry = _through_wire(manifest.record(
+        cwd=str(a / "src"), headers=["../inc2/x.h", str(a / "sys" / "s.h")],
+        search_dirs=["../inc1", "../inc2", str(a / "sys")], system_dirs={str(a / "sys")}, source_dirs=["."],
+        started_ns=started, hashes=FileHashes(), result_key_of=lambda rows, env: "result"))
+    shutil.copytree(a, b)
+    for p in [*b.rglob("*"), b]:
+        _age(p)
+    assert str(a / "sys") in entry.shadow.order
+    assert _probe_paths(entry, str(b / "src")) == {str(b / p) for p in ("inc1/x.h", "src/x.h", "inc1/s.h", "inc2/s.h")}
 
 
 def test_a_candidate_made_during_the_compile_makes_it_uncacheable(tmp_path):

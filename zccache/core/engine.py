@@ -343,7 +343,7 @@ class Engine:
                 data_files=run.data_inputs,
                 search_dirs=dirs.order,
                 system_dirs=set(dirs.system),
-                source_dirs=[os.path.dirname(os.path.join(inv.cwd, s)) for s in inv.sources],
+                source_dirs=[os.path.dirname(s) or "." for s in inv.sources],  # as named: Places
                 started_ns=begun_ns,
                 hashes=self.hashes,
                 allow_time_macros=self._time_ok(inv),

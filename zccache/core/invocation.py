@@ -41,7 +41,9 @@ class RunResult:
 
 @dataclass(frozen=True)
 class SearchPath:
-    """Where the tool looks for the files it reads, in order; the system part too."""
+    """Where the tool looks for the files it reads, in order; the system part too.
+    Each directory as the tool was given it: relative to the cwd, or absolute (a
+    manifest entry keeps the two apart: manifest.Places)."""
 
     order: list[str]
     system: list[str]

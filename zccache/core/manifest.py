@@ -321,9 +321,64 @@ def record(
                 raise Uncacheable(why)
         rows.append((to_logical(path), digest, trusted_sig(st, now)))
         absolute.append(full)
-    shadow = _shadow(cwd, absolute, search_dirs, system_dirs, source_dirs, now, list(absent), to_logical, started_ns)
+    source_dirs = list(source_dirs)
+    absent = list(absent)
+    places = Places(cwd, [*search_dirs, *system_dirs, *source_dirs, *(_dirname(h) for h in headers)], to_logical)
+    shadow = _shadow(cwd, absolute, search_dirs, system_dirs, source_dirs, now, absent, places.logical, started_ns)
     env = sorted((env_inputs or {}).items())
     return Entry(headers=rows, probes=[], result=result_key_of(rows, env), env=env, shadow=shadow)
+
+
+PLACE = "\0\x01"  # a recipe path kept relative to the cwd: PLACE name \0 rest
+
+
+def _dirname(path: str) -> str:
+    return os.path.dirname(path) or "."
+
+
+class Places:
+    """How a shadow recipe keeps its paths. A key that leaves out the cwd (a link, a
+    compile without debug info) and names paths relatively (ZCCACHE_BASEDIR's rewrite
+    makes them so) is shared between build dirs and checkouts, and so is its entry.
+    Kept absolute, the recipe's probes named the place the entry was made in, so a
+    hit from a second checkout looked for a shadowing header in the first one. A path
+    below a directory the tool was given relatively (a search directory, a source's,
+    a header's as the tool named it) is kept as that relative name and the rest, and
+    checked below the same name from the cwd of the hit; one below a directory given
+    absolutely stays absolute (the deepest such directory decides), and a prefix
+    map's logical form comes first. Paths a family works out (the absent ones) name
+    no directory: they are kept by the directories they are below."""
+
+    def __init__(self, cwd: str, names: Iterable[str], to_logical) -> None:
+        roots: dict[str, str | None] = {}  # absolute directory -> its relative name (None: named absolutely)
+        for name in [".", *names]:
+            full = _norm(cwd, name)
+            if full == "/":
+                continue  # everything is below it: a path below no other root stays absolute
+            relative = None if name[:1] == "/" else os.path.normpath(name)
+            if full not in roots or relative is None:  # a directory named both ways stays absolute
+                roots[full] = relative
+        self._roots = sorted(roots.items(), key=lambda root: len(root[0]), reverse=True)
+        self._to_logical = to_logical
+
+    def logical(self, path: str) -> str:
+        """path (absolute, normalised) as the recipe keeps it."""
+        mapped = self._to_logical(path)
+        if mapped != path:
+            return mapped
+        for root, name in self._roots:
+            if path == root or path.startswith(root + "/"):
+                return path if name is None else f"{PLACE}{name}\0{path[len(root):]}"
+        return path
+
+
+def _physical(path: str, to_physical, here: str) -> str | None:
+    """A recipe path (Places.logical) made real for a check from cwd here."""
+    if path.startswith(PLACE):
+        name, _, rest = path[len(PLACE):].partition("\0")
+        base = _norm(here, name)
+        return base + rest if base != "/" else rest or "/"
+    return to_physical(path)
 
 
 class _Listings:
@@ -550,7 +605,7 @@ def _recompute(shadow: Shadow, to_physical, logical_headers: list[str], here: st
     made absolute against the recorded cwd (here_headers: as made absolute against
     here, which they are when here is that cwd). None when the path map lacks a
     prefix the entry names."""
-    cwd = to_physical(shadow.cwd)
+    cwd = _physical(shadow.cwd, to_physical, here)
     if cwd is None:
         return None
     if here_headers is not None and cwd == here:
@@ -564,14 +619,14 @@ def _recompute(shadow: Shadow, to_physical, logical_headers: list[str], here: st
             headers.append(_norm(cwd, physical))
     lists = []
     for paths in (shadow.order, shadow.system, shadow.sources, shadow.absent, shadow.present):
-        physical = [to_physical(p) for p in paths]
+        physical = [_physical(p, to_physical, here) for p in paths]
         if None in physical:
             return None
         lists.append([_norm(cwd, p) for p in physical])
     order, system, sources, absent, present = lists
     groups: dict[str, int | None] = {}
     for d, mtime in shadow.groups:
-        physical = to_physical(d)
+        physical = _physical(d, to_physical, here)
         if physical is None:
             return None
         groups[_norm(cwd, physical)] = mtime

@@ -224,7 +224,7 @@ class LinkFamily:
         line: LinkLine = inv.details
         found = linker_probe(inv.tool, inv.env, line.driver)
         env_dirs = [d for d in inv.env.get("LIBRARY_PATH", "").split(os.pathsep) if d] if line.driver else []
-        order = [os.path.normpath(os.path.join(inv.cwd, d)) for d in [*line.lib_dirs, *env_dirs]]
+        order = [os.path.normpath(d) for d in [*line.lib_dirs, *env_dirs]]  # as given: manifest.Places
         return SearchPath(order=list(dict.fromkeys([*order, *found.lib_dirs])), system=[])
 
     def unlisted_inputs(self, inv: Invocation, inputs: list[str], dirs: SearchPath,
@@ -241,7 +241,7 @@ class LinkFamily:
                 candidates = [f"lib{name}.a"] if static else [f"lib{name}.so", f"lib{name}.a"]
             for d in dirs.order:
                 paths = [os.path.join(d, c) for c in candidates]
-                first = next((j for j, p in enumerate(paths) if os.path.exists(p)), None)
+                first = next((j for j, p in enumerate(paths) if os.path.exists(os.path.join(inv.cwd, p))), None)
                 absent.extend(paths[:first])  # in the dir it was found in: the kinds ld prefers
                 if first is not None:
                     present.append(paths[first])

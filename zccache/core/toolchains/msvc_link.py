@@ -126,7 +126,7 @@ class LldLinkFamily:
         """Where a library named without a directory is looked for, in order."""
         line: LinkLine = inv.details
         env_dirs = [d for d in inv.env.get("LIB", "").split(os.pathsep) if d]
-        order = [inv.cwd, *(os.path.normpath(os.path.join(inv.cwd, d)) for d in [*line.lib_dirs, *env_dirs])]
+        order = [".", *(os.path.normpath(d) for d in [*line.lib_dirs, *env_dirs])]  # as given: manifest.Places
         return SearchPath(order=list(dict.fromkeys(order)), system=[])
 
     def unlisted_inputs(self, inv: Invocation, inputs: list[str], dirs: SearchPath,
@@ -134,13 +134,14 @@ class LldLinkFamily:
         """A library read from a search directory: the same name in every directory
         searched before it."""
         absent: list[str] = []
+        order = [os.path.normpath(os.path.join(inv.cwd, d)) for d in dirs.order]
         for name in inputs:
             full = os.path.normpath(os.path.join(inv.cwd, name))
             where = os.path.dirname(full)
-            if where not in dirs.order:
+            if where not in order:
                 continue
             base = os.path.basename(full)
-            absent.extend(os.path.join(d, base) for d in dirs.order[: dirs.order.index(where)])
+            absent.extend(os.path.join(d, base) for d in dirs.order[: order.index(where)])
         return [], list(dict.fromkeys(absent))
 
     def preprocess(self, inv: Invocation) -> RunResult:
