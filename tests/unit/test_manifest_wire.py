@@ -53,7 +53,7 @@ def _through_wire(entry: Entry) -> Entry:
 def _probe_paths(entry: Entry, cwd: str, to_physical=lambda p: p) -> set[str]:
     resolved = entry.resolved(cwd, to_physical)
     assert resolved is not None
-    return {p for _d, _m, paths in resolved.probes for p in paths}
+    return {p for _d, _m, below in resolved.probes for p in manifest.probe_paths(below)}
 
 
 def test_the_stored_recipe_gives_every_shadowing_path_and_each_one_appearing_misses(tmp_path):

@@ -106,6 +106,7 @@ class Daemon:
         self._said: set[str] = set()  # problems told to a client already: once per daemon
         self._notices: list[str] = []  # said on the stderr of the next compile answered
         attach(self.store, self.pm, self.config, self._notice, count=self.stats.add)
+        self.store.read_ahead()
         self.pm.register(self.stats)
         self.engine = Engine(self.config, self.store, self.pm.hook, warn=self._log)
         self.sessions = Sessions()

@@ -218,7 +218,10 @@ class Engine:
 
     def _direct_hit(self, inv: Invocation, store: Store, manifest: dict) -> Completed | None:
         map_key = tuple(inv.path_map)
-        for entry in self._entries(manifest):
+        entries = self._entries(manifest)
+        if entries:
+            store.prefetch(entries[0].result)  # a remote's: fetched while the headers are checked
+        for entry in entries:
             if matches(entry, inv.cwd, self.hashes, inv.physical, inv.env, map_key):
                 done = self._restore(inv, store, entry.result, "direct")
                 if done is not None:

@@ -55,5 +55,8 @@ class WriteOnly:
     def recall(self, key: str) -> None:
         return None
 
+    def prefetch(self, key: str) -> None:
+        return None
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -13,6 +13,7 @@ probe below it. ccache, sccache and the Rust zccache all miss the shadowing case
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -129,7 +130,9 @@ class Entry:
                     d = to_physical(logical)
                     if d is None:
                         return None
-                    probes.append((d, mtime, [os.path.join(d, n) for n in names]))
+                    below: dict[str, set[str]] = {}
+                    _add(below, [os.path.join(d, n) for n in names])
+                    probes.append((d, mtime, below))
             if len(self._resolved) > 8:
                 self._resolved.clear()
             found = self._resolved[key] = _Resolved(headers, probes)
@@ -183,7 +186,14 @@ def same_digest(now: str, stored: str) -> bool:
 @dataclass(frozen=True)
 class _Resolved:
     headers: list[tuple[str, str, StatSig | None]]  # absolute path, hash, trusted stat
-    probes: list[tuple[str, int | None, list[str]]]  # absolute dir, its mtime, absolute paths
+    # absolute dir, its mtime, and the probes below it as {their directory: names}: a
+    # probe is looked for in its directory's listing, and its path is never spelled out
+    probes: list[tuple[str, int | None, dict[str, set[str]]]]
+
+
+def probe_paths(below: dict[str, set[str]]) -> list[str]:
+    """The paths of one group's probes, in order."""
+    return sorted(_slashed(d) + n for d, names in below.items() for n in names)
 
 
 # Files that are not text a compiler preprocesses: ELF programs and objects (the
@@ -376,9 +386,15 @@ def _physical(path: str, to_physical, here: str) -> str | None:
     """A recipe path (Places.logical) made real for a check from cwd here."""
     if path.startswith(PLACE):
         name, _, rest = path[len(PLACE):].partition("\0")
-        base = _norm(here, name)
+        base = _place_root(here, name)
         return base + rest if base != "/" else rest or "/"
     return to_physical(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _place_root(here: str, name: str) -> str:
+    """A recipe's few relative names come back for every path below them."""
+    return _norm(here, name)
 
 
 class _Listings:
@@ -617,36 +633,54 @@ def _recompute(shadow: Shadow, to_physical, logical_headers: list[str], here: st
             if physical is None:
                 return None
             headers.append(_norm(cwd, physical))
+    # A recipe's paths were stored absolute and normalised (_shadow), or as a place
+    # (_physical normalises): none is joined or normalised again.
     lists = []
     for paths in (shadow.order, shadow.system, shadow.sources, shadow.absent, shadow.present):
         physical = [_physical(p, to_physical, here) for p in paths]
         if None in physical:
             return None
-        lists.append([_norm(cwd, p) for p in physical])
+        lists.append(physical)
     order, system, sources, absent, present = lists
     groups: dict[str, int | None] = {}
     for d, mtime in shadow.groups:
         physical = _physical(d, to_physical, here)
         if physical is None:
             return None
-        groups[_norm(cwd, physical)] = mtime
+        groups[physical] = mtime
     candidates = _candidates(headers, order, system, sources)
     _add(candidates, absent)
     _add(candidates, headers, remove=True)
     _add(candidates, present, remove=True)
-    names: dict[str, list[str]] = {d: [] for d in groups}
+    owned: dict[str, dict[str, set[str]]] = {d: {} for d in groups}
+    owner: dict[str, str] = {}  # a candidate directory's deepest recorded directory
     for directory, below in candidates.items():
         if not below:
             continue
-        d = directory
-        while d not in names:
-            up = os.path.dirname(d)
-            if up == d:
-                return None  # no directory was recorded for it: not the entry's candidates
-            d = up
-        prefix = _slashed(directory)
-        names[d].extend(prefix + n for n in below)
-    return [(d, mtime, sorted(names[d])) for d, mtime in groups.items() if names[d]]
+        d = _deepest(directory, owned, owner)
+        if d is None:
+            return None  # no directory was recorded for it: not the entry's candidates
+        owned[d][directory] = below
+    return [(d, mtime, owned[d]) for d, mtime in groups.items() if owned[d]]
+
+
+def _deepest(directory: str, groups: dict, memo: dict[str, str]) -> str | None:
+    """directory or its nearest ancestor in groups (memo: what earlier walks found)."""
+    walked = []
+    d = directory
+    while d not in groups:
+        found = memo.get(d)
+        if found is not None:
+            d = found
+            break
+        walked.append(d)
+        up = d.rpartition("/")[0] or "/"
+        if up == d:
+            return None
+        d = up
+    for w in walked:
+        memo[w] = d
+    return d
 
 
 def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path: path, env=None,
@@ -681,25 +715,33 @@ def matches(entry: Entry, cwd: str, hashes: FileHashes, to_physical=lambda path:
         if settled is not None:
             headers[i] = (full, digest, settled)
     probes = resolved.probes
-    for i, (d, mtime, paths) in enumerate(probes):
+    exists: Presence | None = None
+    for i, (d, mtime, below) in enumerate(probes):
         if mtime is not None:
             try:
                 if stat(d).st_mtime_ns == mtime:
                     continue
             except OSError:
                 pass
-        if any(os.path.lexists(p) for p in paths):
-            return False
+        if exists is None:
+            exists = Presence()
+        for directory, names in below.items():
+            listed = exists.listing(directory)  # one listing a directory, kept while it settles
+            if listed is None:
+                if any(os.path.lexists(_slashed(directory) + n) for n in names):
+                    return False
+            elif not names.isdisjoint(listed):
+                return False
         # All still absent. A directory whose mtime has settled since (stat'd after the
         # names, so a file created meanwhile leaves it fresh) proves them absent next
         # time with one stat, in the copy held in memory: only for names directly in
         # it, since a subdirectory created since would hold its own new files.
-        if any(os.path.dirname(p) != d for p in paths):
+        if any(directory != d for directory in below):
             continue
         try:
             now_mtime = stat(d).st_mtime_ns
         except OSError:
             continue
         if is_settled(now_mtime, time.time_ns()):
-            probes[i] = (d, now_mtime, paths)
+            probes[i] = (d, now_mtime, below)
     return True

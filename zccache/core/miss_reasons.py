@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from zccache.core.hashing import hash_bytes
 from zccache.core.invocation import Invocation
-from zccache.core.manifest import Entry, FileHashes, same_digest
+from zccache.core.manifest import Entry, FileHashes, probe_paths, same_digest
 
 if TYPE_CHECKING:
     from zccache.core.store import Store
@@ -42,8 +42,8 @@ def from_entry(entry: Entry, cwd: str, hashes: FileHashes, to_physical, env, map
                 return f"header {full} changed"
         except OSError:
             return f"header {full} is gone"
-    for _d, _mtime, paths in resolved.probes:
-        for p in paths:
+    for _d, _mtime, below in resolved.probes:
+        for p in probe_paths(below):
             if os.path.lexists(p):
                 return f"{p} appeared (it comes before a header the cached entry used)"
     return "the cached entry's files match again (changed and restored during the build)"

@@ -29,6 +29,7 @@ import os
 import queue
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgpack
@@ -46,6 +47,7 @@ __all__ = ["Store", "StoreError"]
 IMMUTABLE_PREFIXES = ("r:", "memo:")
 RECALLED_PREFIXES = ("m:",)  # manifests: each entry is checked against the files before use
 _HELD_PREFIXES = IMMUTABLE_PREFIXES + RECALLED_PREFIXES
+PREFETCH_LIMIT = 64  # results asked ahead and not yet read
 # Held from the moment they are written, not first read: a result is what the next
 # build in another directory, or after `cargo clean`, asks for, and reading it back
 # costs a SQLite read and its decompression (cargo's 85 MB of rlibs: 80 to 90 ms of
@@ -134,6 +136,10 @@ class Store:
         # (fill_in_background): a remote hit answers without waiting for a SQLite write
         self._fills: queue.SimpleQueue[tuple[str, bytes] | None] | None = None
         self._filler: threading.Thread | None = None
+        # and asks the later levels for a result it will likely read next (prefetch)
+        self._ahead: ThreadPoolExecutor | None = None
+        self._pending: OrderedDict[str, Future] = OrderedDict()
+        self._pending_lock = threading.Lock()
 
     @classmethod
     def for_config(cls, config, memory_bytes: int = 0) -> Store:
@@ -154,13 +160,19 @@ class Store:
             value = memory.get(key)
             if value is not None:
                 return value
-        raw = self.local.get(key)
-        checked = False
-        if raw is None:
-            raw = self._from_later(key)
+        prefetched = self._take_prefetched(key) if self._pending else None
+        if prefetched is not None:
+            raw, checked = prefetched
             if raw is None:
                 return None
-            checked = True  # _from_later checked its frame: once is enough
+        else:
+            raw = self.local.get(key)
+            checked = False
+            if raw is None:
+                raw = self._from_later(key)
+                if raw is None:
+                    return None
+                checked = True  # _from_later checked its frame: once is enough
         value, packed = _decode(raw, checked)
         if value is None:
             self.corrupt_dropped += 1
@@ -200,6 +212,46 @@ class Store:
                     level.put(key, raw)
                 except Exception:
                     pass  # a level counts its own failures; the build goes on
+
+    def prefetch(self, key: str) -> None:
+        """A hint that the result under key is likely read next. With later levels and
+        read_ahead() on, one held neither in memory nor locally is asked of them on a
+        thread of its own, and get() takes that answer instead of asking again: a
+        remote hit fetches its result while its manifest's headers are checked (two
+        round trips one after the other were 0.9 ms of each remote hit's 7.5)."""
+        if self._ahead is None or not key.startswith(IMMUTABLE_PREFIXES):
+            return
+        if self._memory is not None and self._memory.get(key) is not None:
+            return
+        with self._pending_lock:
+            if key in self._pending:
+                return
+            self._pending[key] = self._ahead.submit(self._local_or_later, key)
+            while len(self._pending) > PREFETCH_LIMIT:  # hints never taken (an entry that did not match)
+                self._pending.popitem(last=False)
+
+    def read_ahead(self) -> None:
+        """From now on prefetch() asks on a thread of this store's (the daemon's way;
+        a short-lived process reads as it goes). Nothing to do without later levels."""
+        if self.later and self._ahead is None:
+            self._ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
+
+    def _local_or_later(self, key: str) -> tuple[bytes | None, bool]:
+        """(raw, whether a later level gave it, its frame checked), or (None, False)."""
+        raw = self.local.get(key)
+        if raw is not None:
+            return raw, False
+        return self._from_later(key), True
+
+    def _take_prefetched(self, key: str) -> tuple[bytes | None, bool] | None:
+        with self._pending_lock:
+            future = self._pending.pop(key, None)
+        if future is None:
+            return None
+        try:
+            return future.result()  # a later level's read is bounded by its own timeout
+        except Exception:
+            return None
 
     def _from_later(self, key: str) -> bytes | None:
         """A later level's copy whose frame is sound, kept locally."""
@@ -385,6 +437,8 @@ class Store:
                 return
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=True, cancel_futures=True)
         if self._filler is not None and self._fills is not None:
             self._fills.put(None)  # the copies queued so far are written first
             self._filler.join(timeout=30)
