@@ -414,3 +414,37 @@ def test_a_value_copied_to_another_key_is_refused(zc, tmp_path, redis):
     s = stats(zc, reader)
     assert (s["hits"], s["misses"]) == (0, 2) and s["remote"]["rejected"] >= 2
     stop(zc, reader)
+
+
+def test_a_result_asked_ahead_is_read_once_from_the_remote(zc, tmp_path, redis):
+    """The daemon's store asks the remote for a result while the engine checks the
+    headers (Store.prefetch); get() then takes that answer, not a second read, and
+    the local level keeps its copy."""
+    from zccache.core.config import Config
+    from zccache.core.plugins import make_manager
+    from zccache.core.store import Store
+    from zccache.core.tiers import attach
+
+    def store_of(name: str) -> Store:
+        config = Config.from_env({"ZCCACHE_CACHE_DIR": str(tmp_path / name),
+                                  "ZCCACHE_REMOTE": f"redis://127.0.0.1:{redis.port}/0"})
+        store = Store.for_config(config)
+        attach(store, make_manager(), config, lambda text: pytest.fail(text))
+        return store
+
+    writer = store_of("w")
+    value = {"files": [["obj", b"o" * 3000, False]], "stdout": b"", "stderr": b""}
+    writer.set("r:ahead", value)
+    writer.close()  # its remote writes flushed
+    reader = store_of("r")
+    reader.read_ahead()
+    reader.prefetch("r:ahead")
+    reader.prefetch("r:absent")
+    reader._pending["r:ahead"].result(timeout=30)  # the remote answered
+    redis_cli(redis, "flushall")  # what get() hands back now can only be the answer asked ahead
+    assert reader.get("r:ahead") == value
+    assert reader.get("r:absent") is None
+    counts = reader.counters()
+    assert (counts["remote.result_hits"], counts["remote.requests"]) == (1, 2)  # r:absent asked once too
+    reader.close()  # its local copies written
+    assert Store.for_config(Config.from_env({"ZCCACHE_CACHE_DIR": str(tmp_path / "r")})).get("r:ahead") == value

@@ -72,6 +72,20 @@ def test_the_stored_recipe_gives_every_shadowing_path_and_each_one_appearing_mis
         os.remove(path)
 
 
+def test_a_probe_made_in_a_directory_that_settled_since_is_found_in_its_listing(tmp_path):
+    """A changed group whose mtime has settled is checked against the directory's
+    listing (kept per mtime), not one lexists per path."""
+    _tree(tmp_path)
+    entry = _through_wire(_record(tmp_path))
+    cwd = str(tmp_path / "src")
+    (tmp_path / "inc1" / "unrelated.h").write_text("int u;\n")
+    _age(tmp_path / "inc1", 50)  # changed since the entry, and settled
+    assert manifest.matches(entry, cwd, FileHashes())  # listed, and no probe is there
+    (tmp_path / "inc1" / "x.h").write_text("int shadow;\n")
+    _age(tmp_path / "inc1", 40)
+    assert not manifest.matches(entry, cwd, FileHashes())
+
+
 def test_a_candidate_present_and_unchosen_when_recorded_is_not_a_probe(tmp_path):
     _tree(tmp_path)
     (tmp_path / "inc1" / "s.h").write_text("int other;\n")  # <s.h> resolved to sys/ regardless (as by include_next)
