@@ -28,6 +28,10 @@ def main() -> int:
             wire.write_all(2, f"zccache: no {name} on PATH but zccache itself\n".encode())
             return 127
         args = [real, *args]
+    if args[:1] == ["start"] and "--background" in args:  # a configure step starting the daemon
+        from zccache.core.control import start_in_background
+
+        return start_in_background(args[1:])
     if not args or args[0][:1] == "-" or args[0] in wire.COMMANDS:
         return _in_process(args)
     env = os.environ

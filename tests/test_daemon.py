@@ -527,3 +527,29 @@ def test_a_daemon_whose_first_tmpdir_is_gone_still_serves_misses(zc, tmp_path):
     assert zc.stats()["links"]["misses"] == 1
     log = next(Path(zc.env["ZCCACHE_RUNTIME_DIR"]).glob("d-*.log")).read_text()
     assert "failed" not in log, log
+
+
+def test_a_client_waits_for_a_daemon_that_is_starting_instead_of_starting_another(zc, tmp_path):
+    """A daemon takes its lock before its imports. A client that finds the lock held
+    waits for the socket; another daemon spawned then would only find the lock taken,
+    after an interpreter and imports that slowed the one starting. When the holder
+    lets go without serving, the waiting client starts one itself."""
+    import fcntl
+
+    directory, sock = zccache_wire.daemon_paths(zc.env)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    log = sock[: -len(".sock")] + ".log"
+    wait = [sys.executable, "-c", f"import zccache_wire; print(zccache_wire.start_and_wait({sock!r}, {{}}))"]
+    held = os.open(sock + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = subprocess.run([*wait[:2], wait[2].format(0.5)], env=zc.env, capture_output=True, text=True)
+        assert done.stdout.strip() == "False", done.stderr
+        assert not os.path.exists(log)  # no daemon was spawned (its log is opened first)
+        waiting = subprocess.Popen([*wait[:2], wait[2].format(30)], env=zc.env, stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        assert waiting.poll() is None  # still waiting for the one that holds the lock
+    finally:
+        os.close(held)  # gone without serving: the waiting client starts a daemon
+    assert waiting.communicate(timeout=60)[0].strip() == "True"
+    assert status(zc)["running"]

@@ -162,3 +162,20 @@ def test_cmake_configure_warms_the_daemon(zc, tmp_path):
     time.sleep(1)
     assert json.loads(zc.run("status", "--json", cwd=tmp_path).stdout) == {"running": False}
     assert zc.stats()["misses"] == 2
+
+
+def test_cmake_warms_the_daemon_as_soon_as_project_has_found_the_compilers(zc, tmp_path):
+    """Not only at the end of configure: the rest of it runs while the daemon asks
+    (a build started right after configure waited for those questions). A configure
+    that stops after project() has warmed the daemon all the same."""
+    cc, log = wrapper(tmp_path)
+    cmake = shutil.which("cmake", path=BIN) or "cmake"
+    source = library_and_program(tmp_path / "src", "main.c")
+    lists = source / "CMakeLists.txt"
+    lists.write_text(lists.read_text().replace("add_library", 'message(FATAL_ERROR "stopped after project()")\nadd_library', 1))
+    module = zc.run("cmake-module-dir", cwd=tmp_path).stdout.decode().strip() + "/zccache.cmake"
+    configured = subprocess.run([cmake, "-G", "Ninja", "-S", str(source), "-B", str(tmp_path / "b"),
+                                 f"-DCMAKE_C_COMPILER={cc}", f"-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES={module}",
+                                 f"-DZCCACHE_PROGRAM={zc.command}"], env=zc.env, capture_output=True)
+    assert configured.returncode != 0 and b"stopped after project()" in configured.stderr
+    assert warmed(zc, tmp_path)["warmed"] >= 3  # the compiler as such, as a link driver; the archiver

@@ -75,9 +75,7 @@ def _main(args: list[str]) -> int:
         print(control.version_text())
         return 0
     if first == "start" and "--background" in args:  # a configure step waits: detach before the parser's imports
-        from zccache.core.daemon_commands import start_in_background
-
-        return start_in_background(args[1:])
+        return control.start_in_background(args[1:])
     if first in ("-h", "--help") or first in BUILTIN_COMMANDS or first in PLUGIN_COMMANDS:
         return _command(args)
     if first.startswith("-"):  # ccache's first form: its options, with its meanings

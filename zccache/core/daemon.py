@@ -704,10 +704,14 @@ def main() -> int:
         sys.stderr.write(f"zccache daemon: {exc}\n")
         return 1
     lock_fd = os.open(sock_path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return 0  # another daemon serves this cache already
+    for attempt in range(5):  # a client looking whether one starts holds it for an instant
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            if attempt == 4:
+                return 0  # another daemon serves this cache already
+            time.sleep(0.01)
     try:
         os.unlink(sock_path)  # left by a daemon that died without cleaning up
     except FileNotFoundError:

@@ -31,52 +31,9 @@ def zccache_add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_start(ns: argparse.Namespace) -> int:
-    if ns.background:  # reached only through a parser of its own (cli.py forks before it)
-        return control.in_background(lambda: _start(ns.warm, quiet=True))
-    return _start(ns.warm, quiet=False)
-
-
-def start_in_background(words: list[str]) -> int:
-    """`start --background [--warm TOOL...]` without the parser: it would load every
-    plugin (150 ms) before the daemon even starts, while a configure step runs on."""
-    rest = [w for w in words if w != "--background"]
-    tools = rest[1:] if rest[:1] == ["--warm"] else None
-    if rest and not tools or tools and any(t.startswith("-") for t in tools):
-        sys.stderr.write("zccache: start --background takes only --warm TOOL...\n")
-        return 2
-    return control.in_background(lambda: _start(tools or [], quiet=True))
-
-
-def _start(warm: list[str], quiet: bool) -> int:
-    _, sock_path = wire.daemon_paths(os.environ)
-    answer = control.ping(sock_path)
-    if answer is not None and answer.get("t") == "Status":
-        said = "zccache daemon already running"
-    else:
-        answer = control.start_daemon(sock_path)
-        if answer is None or answer.get("t") != "Status":
-            return 1
-        said = "zccache daemon running"
-    if not quiet:
-        print(f"{said} (pid {answer['status']['pid']}, socket {sock_path})")
-    if not warm:
-        return 0
-    cwd = os.getcwd()
-    tools = []
-    for name in warm:
-        tool = control.resolve_tool(name, cwd, os.environ.get("PATH"))
-        if tool is None:
-            sys.stderr.write(f"zccache: --warm: '{name}' not found\n")
-            return 1
-        tools.append(tool)
-    reply = control.daemon_ask("Warm", tools=tools, cwd=cwd, env=[[k, v] for k, v in os.environ.items()])
-    if reply is None or reply.get("t") != "Warming":
-        message = reply.get("message") if isinstance(reply, dict) else "no answer"
-        sys.stderr.write(f"zccache: --warm: {message}\n")
-        return 1
-    if not quiet:
-        print(f"warming {reply['tools']} tool{'' if reply['tools'] == 1 else 's'} in the daemon")
-    return 0
+    if ns.background:  # reached only through a parser of its own (the clients fork before it)
+        return control.in_background(lambda: control.start(ns.warm, quiet=True))
+    return control.start(ns.warm, quiet=False)
 
 
 def _cmd_stop(ns: argparse.Namespace) -> int:

@@ -29,8 +29,7 @@ import os
 import queue
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
@@ -38,6 +37,9 @@ from zccache.core import frames
 from zccache.core.counters import Counters
 from zccache.core.levels import Level
 from zccache.core.local_level import LocalLevel, StoreError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["Store", "StoreError"]
 
@@ -234,6 +236,8 @@ class Store:
         """From now on prefetch() asks on a thread of this store's (the daemon's way;
         a short-lived process reads as it goes). Nothing to do without later levels."""
         if self.later and self._ahead is None:
+            from concurrent.futures import ThreadPoolExecutor  # 5 ms of imports (logging): not for every process
+
             self._ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
 
     def _local_or_later(self, key: str) -> tuple[bytes | None, bool]:

@@ -11,9 +11,10 @@
 # ranlib of CMake's archive rules, when this is included after project()) go through
 # zccache too; set ZCCACHE_LAUNCH_LINKS=OFF to leave both alone.
 #
-# While CMake configures (3.19+), the daemon is started in the background, and at the
-# end it asks the compilers and archiver CMake found about themselves, so that the
-# build's first compile and link wait for neither; set ZCCACHE_WARM=OFF to leave it.
+# While CMake configures (3.19+), the daemon is started in the background, and once
+# project() has found the compilers and archiver (and again at the end of configure)
+# it asks them about themselves, so that the build's first compile and link wait for
+# neither; set ZCCACHE_WARM=OFF to leave it.
 
 find_program(ZCCACHE_PROGRAM zccache)
 option(ZCCACHE_LAUNCH_LINKS "Also cache links and static archives" ON)
@@ -32,8 +33,12 @@ function(_zccache_warm)
   endif()
   if(_tools)
     list(REMOVE_DUPLICATES _tools)
-    execute_process(COMMAND "${ZCCACHE_PROGRAM}" start --background --warm ${_tools}
-                    RESULT_VARIABLE _result OUTPUT_QUIET ERROR_QUIET)
+    get_property(_warmed GLOBAL PROPERTY _ZCCACHE_WARMED)
+    if(NOT "${_tools}" STREQUAL "${_warmed}")
+      set_property(GLOBAL PROPERTY _ZCCACHE_WARMED "${_tools}")
+      execute_process(COMMAND "${ZCCACHE_PROGRAM}" start --background --warm ${_tools}
+                      RESULT_VARIABLE _result OUTPUT_QUIET ERROR_QUIET)
+    endif()
   endif()
 endfunction()
 
@@ -67,9 +72,18 @@ if(ZCCACHE_PROGRAM)
   unset(_zccache_var)
   unset(_zccache_default)
   if(ZCCACHE_WARM AND NOT CMAKE_VERSION VERSION_LESS 3.19)
-    # started now, it comes up while CMake looks for the compilers; told them at the end
+    # started now, it comes up while CMake looks for the compilers; told them as soon
+    # as project() has found them (the rest of configure, the build's first compiles
+    # would wait for those questions), and again at the end for languages enabled later
     execute_process(COMMAND "${ZCCACHE_PROGRAM}" start --background RESULT_VARIABLE _zccache_result
                     OUTPUT_QUIET ERROR_QUIET)
+    get_property(_zccache_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+    if(_zccache_languages)
+      _zccache_warm()  # included after project()
+    elseif(NOT DEFINED CMAKE_PROJECT_INCLUDE)
+      set(CMAKE_PROJECT_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/zccache-warm.cmake")
+    endif()
+    unset(_zccache_languages)
     cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _zccache_warm)
   endif()
   message(STATUS "zccache: compiling through ${ZCCACHE_PROGRAM}")
