@@ -69,7 +69,7 @@ static void exec_tool(const char *tool) {
 }
 
 /* `zccache start --background [--warm TOOL...]`: the Python client detaches before
- * anything else (daemon_commands.start_in_background); so does this, so that a
+ * anything else (control.start_in_background); so does this, so that a
  * configure step waiting for it waits for one fork, not for an interpreter. Any
  * other form is left to the Python client, which says in the foreground what is
  * wrong with it. The child hands the same words over. */

@@ -123,17 +123,23 @@ def test_ccache_flags_mean_what_they_mean_in_ccache(zc, tmp_path):
     no_traceback(bad)
 
 
+def _compiled_and_linked_under(zc, tmp_path, settings: str):
+    """a.c compiled and linked once with zccache.conf (mode 0644) holding settings."""
+    write(tmp_path / "a.c", "int main(void) { return 0; }\n")
+    zc.cache_dir.mkdir(parents=True, exist_ok=True)
+    conf = zc.cache_dir / "zccache.conf"
+    conf.write_text(settings)
+    conf.chmod(0o644)
+    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
+    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    return conf
+
+
 def test_settings_file_reaches_the_families_and_is_trusted_only_when_private(zc, tmp_path):
     """ZCCACHE_LINKS = 0 in zccache.conf: the link family (which reads its settings
     from the environment it is given, here the daemon's request) runs links plainly.
     The same file writable by others is ignored, with one line."""
-    write(tmp_path / "a.c", "int main(void) { return 0; }\n")
-    zc.cache_dir.mkdir(parents=True, exist_ok=True)
-    conf = zc.cache_dir / "zccache.conf"
-    conf.write_text("# the team's settings\nZCCACHE_LINKS = 0\n")
-    conf.chmod(0o644)
-    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
-    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    conf = _compiled_and_linked_under(zc, tmp_path, "# the team's settings\nZCCACHE_LINKS = 0\n")
     links = zc.stats()["links"]
     assert links["misses"] == 0 and links["uncacheable_total"] == 1
     conf.chmod(0o666)
@@ -153,13 +159,7 @@ def test_a_running_daemon_sees_zccache_conf_change(zc, tmp_path):
     same daemon still reaches the second."""
     import time
 
-    write(tmp_path / "a.c", "int main(void) { return 0; }\n")
-    zc.cache_dir.mkdir(parents=True, exist_ok=True)
-    conf = zc.cache_dir / "zccache.conf"
-    conf.write_text("ZCCACHE_LINKS = 0\n")
-    conf.chmod(0o644)
-    assert zc.run("gcc", "-c", "a.c", "-o", "a.o", cwd=tmp_path).returncode == 0
-    assert zc.run("gcc", "a.o", "-o", "app", cwd=tmp_path).returncode == 0
+    conf = _compiled_and_linked_under(zc, tmp_path, "ZCCACHE_LINKS = 0\n")
     assert zc.stats()["links"]["uncacheable"] == {"link caching off (ZCCACHE_LINKS=0)": 1}
     time.sleep(0.05)  # past the file clock's tick: a new mtime
     conf.write_text("ZCCACHE_LINKS = 1\n")

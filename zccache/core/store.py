@@ -241,7 +241,8 @@ class Store:
             self._ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
 
     def _local_or_later(self, key: str) -> tuple[bytes | None, bool]:
-        """(raw, whether a later level gave it, its frame checked), or (None, False)."""
+        """(raw, whether its frame was checked: a later level's is), or (None, True)
+        when no level has it."""
         raw = self.local.get(key)
         if raw is not None:
             return raw, False
