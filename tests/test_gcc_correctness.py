@@ -74,7 +74,7 @@ def test_new_header_shadowing_an_included_one_misses(zc, tmp_path, where):
     assert zc.stats()["misses"] == 2
 
 
-@pytest.mark.parametrize("where", ["source dir", "earlier -I dir", "build dir"])
+@pytest.mark.parametrize("where", ["source dir", "earlier -I dir", "build dir", "shared -I dir outside both"])
 def test_a_shadowing_header_in_another_checkout_or_build_dir_misses(zc, tmp_path, where):
     """The same compile in a second checkout (base dir) or a fresh build dir shares the
     first's manifest: its shadow probes are the second's paths, not the first's."""
@@ -84,10 +84,12 @@ def test_a_shadowing_header_in_another_checkout_or_build_dir_misses(zc, tmp_path
         (tmp_path / tree / "a").mkdir()
         for build in ("build", "build2"):
             (tmp_path / tree / build).mkdir()
+    (tmp_path / "shared").mkdir()  # named absolutely by both checkouts: the same directory for each
 
     def compile_in(tree: str, build: str) -> tuple[str, bytes]:
         top = tmp_path / tree
-        args = ["-I.", f"-I{top / 'a'}", f"-I{top / 'b'}", "-c", str(top / "src" / "hello.c"), "-o", "hello.o"]
+        args = ["-I.", f"-I{tmp_path / 'shared'}", f"-I{top / 'a'}", f"-I{top / 'b'}", "-c", str(top / "src" / "hello.c"),
+                "-o", "hello.o"]
         before = zc.stats()
         done = zc.run(zc.cc, *args, cwd=top / build, env={"ZCCACHE_BASEDIR": str(top)})
         no_traceback(done)
@@ -102,7 +104,7 @@ def test_a_shadowing_header_in_another_checkout_or_build_dir_misses(zc, tmp_path
     assert compile_in("two", "build") == ("hit", True)  # base dir: the checkouts share it
     tree, build = ("one", "build2") if where == "build dir" else ("two", "build")
     shadow = {"source dir": tmp_path / "two" / "src", "earlier -I dir": tmp_path / "two" / "a",
-              "build dir": tmp_path / "one" / "build2"}[where]
+              "build dir": tmp_path / "one" / "build2", "shared -I dir outside both": tmp_path / "shared"}[where]
     write(shadow / "util.h", "#define UTIL 2\n")
     assert compile_in(tree, build) == ("miss", True)
 
