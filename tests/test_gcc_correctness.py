@@ -6,6 +6,7 @@ Each check compiles the plain way first, then through zccache (a miss) and again
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -330,3 +331,28 @@ def test_hit_replaces_the_output_name_and_leaves_its_other_links_alone(zc, tmp_p
     assert (tmp_path / "elsewhere.o").read_bytes() == b"another tree's object"
     assert stat.S_IMODE((tmp_path / "a.o").stat().st_mode) == stat.S_IMODE((tmp_path / "ref.o").stat().st_mode)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".zccache-")]  # no temporary left
+
+
+def test_a_command_seen_before_is_classified_again_when_its_depfile_became_a_device(zc, tmp_path):
+    """The daemon keeps the classification of a command it saw (plans.py); a depfile
+    that is now a link to /dev/null must be left alone, as on the first sight of the
+    command (-MF /dev/null: nothing to restore), not replaced by a stored file."""
+    write(tmp_path / "util.h", "#define UTIL 3\n")
+    write(tmp_path / "hello.c", HELLO)
+    args = [zc.cc, "-c", "hello.c", "-o", "hello.o", "-MD", "-MF", "hello.d"]
+    for _ in range(2):
+        done = zc.run(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert zc.stats()["hits_direct"] == 1
+    (tmp_path / "hello.d").unlink()
+    (tmp_path / "hello.d").symlink_to("/dev/null")
+    (tmp_path / "hello.o").unlink()
+    done = zc.run(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "hello.d").is_symlink() and os.readlink(tmp_path / "hello.d") == "/dev/null"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    shutil.copy(tmp_path / "util.h", plain)
+    shutil.copy(tmp_path / "hello.c", plain)
+    assert zc.plain(zc.cc, "-c", "hello.c", "-o", "hello.o", cwd=plain).returncode == 0
+    assert (tmp_path / "hello.o").read_bytes() == (plain / "hello.o").read_bytes()

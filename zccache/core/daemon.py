@@ -79,6 +79,7 @@ class Daemon:
         from zccache.core.engine import Engine
         from zccache.core.fingerprint import Fingerprints
         from zccache.core.plugins import make_manager
+        from zccache.core.plans import Plans
         from zccache.core.sessions import Sessions
         from zccache.core.stats import StatsRecorder
         from zccache.core.store import Store
@@ -147,6 +148,7 @@ class Daemon:
             "Warm": self._warm,
         }
         self._settings_memo: dict[tuple, tuple] = {}  # see _settings
+        self.plans = Plans()  # classifications of commands seen before (plans.py)
         self._warming = 0  # Warm requests whose tools are still being asked
         self._warmed = 0  # identities a Warm request has computed
 
@@ -479,7 +481,7 @@ class Daemon:
         if isinstance(prepared, bytes):
             return prepared
         env, config, umask = prepared
-        decision = launch([compiler, *args], cwd, env, config, self.pm, self.engine, umask=umask)
+        decision = launch([compiler, *args], cwd, env, config, self.pm, self.engine, umask=umask, plans=self.plans)
         if isinstance(decision, Exec):
             self._count("passthrough")
             if session is not None:

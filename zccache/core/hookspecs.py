@@ -47,6 +47,12 @@ def zccache_classify(argv: list[str], cwd: str, env: Mapping[str, str]) -> Invoc
 
     Stops at the first non-``None`` result. Must not run the tool or write anything,
     and must read ``env`` and ``cwd`` rather than the process's own (see key_extras).
+
+    Say ``None`` from the command alone (its words, ``cwd``, ``env``, and the files
+    its ``@`` arguments name): the daemon keeps an Invocation whose family has a
+    ``still(invocation) -> bool`` and serves the same command again from it, without
+    asking the families again, while ``still`` says that what the classification
+    read besides the command is unchanged (core/plans.py).
     """
 
 

@@ -81,6 +81,9 @@ class ToolFamily(Protocol):
     #     run may have read that its dependency output does not name (recorded by
     #     content), and paths where a new file would change the result (probed).
     #   action: "compile" (the default), "link" or "exec": statistics count them apart.
+    #   still(inv) -> bool: whether classifying inv's command again would give inv
+    #     (what classify read besides the command is unchanged); the daemon then
+    #     serves the command again without classifying it (plans.py).
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from zccache.core.config import Config
 from zccache.core.engine import Engine
 from zccache.core.invocation import Batch, Invocation, Outcome, Passthrough
+from zccache.core.plans import Plans
 from zccache.core.settings_file import with_file
 
 
@@ -105,15 +106,21 @@ def _read_is_self(tool: str) -> bool:
 
 
 def launch(argv: list[str], cwd: str, env: Mapping[str, str], config: Config, pm, engine: Engine,
-           umask: int | None = None, found: Invocation | Batch | Passthrough | None = None) -> Exec | Finished:
+           umask: int | None = None, found: Invocation | Batch | Passthrough | None = None,
+           plans: Plans | None = None) -> Exec | Finished:
     """argv[0] is the resolved tool; returns what to do, with observers already told.
-    ``found`` is the classification when the caller has made it already."""
+    ``found`` is the classification when the caller has made it already; ``plans``
+    the classifications a daemon keeps for commands it sees again."""
     tool = argv[0]
     env = with_file(env)  # the families read settings from the environment they are given
     if config.disabled:
         found = Passthrough("disabled")
     elif found is None:
-        found = pm.hook.zccache_classify(argv=argv, cwd=cwd, env=env) or Passthrough("unsupported tool")
+        found = plans.recall(argv, cwd, env) if plans is not None else None
+        if found is None:
+            found = pm.hook.zccache_classify(argv=argv, cwd=cwd, env=env) or Passthrough("unsupported tool")
+            if plans is not None:
+                plans.keep(argv, cwd, env, found)
     if isinstance(found, Passthrough):
         observe(pm, None, Outcome(kind="passthrough", reason=found.reason, action=found.action))
         return Exec(tool=tool, argv=argv, reason=found.reason, action=found.action)

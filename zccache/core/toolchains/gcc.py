@@ -21,7 +21,7 @@ from zccache.core.manifest import FileHashes
 from zccache.core.process import run_tool, scratch_dir
 from zccache.core.single_use import stable_name
 from zccache.core.toolchains.cmdline import expand_response_files, not_a_file, parse_depfile
-from zccache.core.toolchains.compiler_probe import known_kind, native_flags, probe
+from zccache.core.toolchains.compiler_probe import Probe, known_kind, native_flags, probe
 from zccache.core.toolchains.gcc_options import (
     ATTACHED,
     CACHEABLE_LANGS,
@@ -108,6 +108,10 @@ class Details:
     # "env": the DEPENDENCIES_OUTPUT-style file lists them; "none": nothing preprocessed (.s)
     user_depfile: str | None
     env_depfile: tuple[str, str, str] | None = None  # (variable, file, target): see _ENV_DEPFILE
+    # What classify read besides the command, for GccFamily.still: the tool's probe
+    # and the driver's digest; None when the classification is not kept (plans.py).
+    probe: Probe | None = None
+    driver: str | None = None
 
 
 class GccFamily:
@@ -117,6 +121,22 @@ class GccFamily:
     headers, __has_include names). Links through these drivers are linker.py's."""
 
     name = NAME
+
+    def still(self, inv: Invocation) -> bool:
+        """Whether classify would make this Invocation again for the same command
+        (plans.py): it read the tool's probe, whether the outputs are regular files,
+        and the files the driver takes; the rest came from the command alone."""
+        d: Details = inv.details
+        if d.probe is None or probe(inv.tool, inv.env) != d.probe:
+            return False
+        if not_a_file(inv.cwd, inv.outputs["object"]):
+            return False
+        if d.user_depfile is not None and ("depfile" in inv.outputs) == not_a_file(inv.cwd, d.user_depfile):
+            return False
+        if d.driver is not None:
+            p = d.parsed
+            return driver_key(inv.tool, p.driver_args, p.specs, d.lang, p.mode == "-c", inv.cwd, inv.env) == d.driver
+        return True
 
     # -- identity --------------------------------------------------------------------
 
@@ -357,11 +377,14 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         key_files += profile_files(cwd, output, p.profile_use, p.profile_dir)
     hash_dir = env_flag(env, "ZCCACHE_HASHDIR", True)
     key_env = {k: env[k] for k in _KEY_ENV if k in env}
+    driver = None
     if found.kind == "gcc":  # the programs and specs files its driver picks (gcc_driver.py)
         driver = driver_key(tool, p.driver_args, p.specs, lang, p.mode == "-c", cwd, env)
         if isinstance(driver, Passthrough):
             return Passthrough(driver.reason, tool)
         key_args.append("zccache:driver=" + driver)
+    # kept for the same command (plans.py) unless it read more than still() checks
+    kept = not native and p.profile_use is None
     if found.kind == "emscripten":  # its version is in -v (describe_tool); its settings here
         key_env.update({k: v for k, v in env.items() if k.startswith(_EMSCRIPTEN_ENV)})
         key_files += [*found.config_files, *([env["EM_CONFIG"]] if os.path.isabs(env.get("EM_CONFIG", "")) else [])]
@@ -384,7 +407,7 @@ def _invocation(tool: str, p: Parsed, cwd: str, env: Mapping[str, str]) -> Invoc
         appended=frozenset({"envdeps"} & set(outputs)),
         can_preprocess=lang != "assembler",
         details=Details(parsed=p, lang=lang, source=source, dep_mode=dep_mode, user_depfile=user_depfile,
-                        env_depfile=env_depfile),
+                        env_depfile=env_depfile, probe=found if kept else None, driver=driver),
     )
 
 
