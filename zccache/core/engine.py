@@ -574,20 +574,22 @@ def _umask() -> int:
 
 
 def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: bool = False) -> None:
-    """Write the whole file under a temporary name, then rename it into place, so a
-    reader (or a crash) never sees half an object; the mode is the compiler's.
+    """Write the whole file under a temporary name (or none: _link_unnamed), then give
+    it its name, so a reader (or a crash) never sees half an object; the mode is the
+    compiler's.
 
     The old file is unlinked before the rename, as the assembler does before it
     writes: on ext4 a rename over an existing file forces the new data out to disk
     (auto_da_alloc), which made this write four times slower than the compile's own."""
     directory = os.path.dirname(path) or "."
+    mode = (0o777 if executable else 0o666) & ~(_umask() if umask is None else umask)
+    if _link_unnamed(directory, path, data, mode):
+        return
     fd, tmp = _create_temporary(directory)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, (0o777 if executable else 0o666) & ~(_umask() if umask is None else umask))
+            _write_all(fd, data)
+            os.fchmod(fd, mode)
         finally:
             os.close(fd)
         try:
@@ -603,6 +605,49 @@ def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: 
         except OSError:
             pass
         raise
+
+
+_ROOT_FD: int | None = None
+
+
+def _link_unnamed(directory: str, path: str, data: bytes, mode: int) -> bool:
+    """Linux: write the file with no name (O_TMPFILE), then give it path, so that no
+    temporary name is made and renamed over (two changes of the directory instead of
+    three, 2 % of a tiny hit). False, with nothing left behind, where the file system
+    or a missing /proc says no: the caller writes it the portable way."""
+    global _ROOT_FD
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return False
+    try:
+        fd = os.open(directory, flag | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return False
+    try:
+        _write_all(fd, data)
+        os.fchmod(fd, mode)
+        if _ROOT_FD is None:
+            _ROOT_FD = os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            return False  # the portable way's rename fails and says so
+        # linkat(AT_SYMLINK_FOLLOW) of /proc's name for the open file; without a
+        # directory fd os.link calls link(), which does not follow it
+        os.link(f"proc/self/fd/{fd}", path, src_dir_fd=_ROOT_FD, follow_symlinks=True)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _create_temporary(directory: str) -> tuple[int, str]:
