@@ -87,3 +87,21 @@ def test_response_files_passthroughs_and_what_reads_more_are_not_kept(tmp_path, 
                  [GCC, "-fprofile-use", "-c", "a.c"]):
         plans.keep(argv, str(tmp_path), env, classified(argv, tmp_path, env))
         assert plans.recall(argv, str(tmp_path), env) is None, argv
+
+
+def test_the_copies_of_a_kept_command_share_the_direct_keys_made_from_them(tmp_path, env):
+    from zccache.core import engine, keys
+
+    argv = [GCC, "-c", "a.c", "-o", "a.o"]
+    plans = Plans()
+    fresh = classified(argv, tmp_path, env)
+    assert fresh.direct_keys is None
+    plans.keep(argv, str(tmp_path), env, fresh)
+    first, second = plans.recall(argv, str(tmp_path), env), plans.recall(argv, str(tmp_path), env)
+    assert first.direct_keys is second.direct_keys and first.direct_keys == {}
+    made = engine._direct_key(first, "tool", ["source-1"], [b"extra"])
+    assert made == keys.direct_key(fresh, "tool", ["source-1"], [b"extra"])
+    assert engine._direct_key(second, "tool", ["source-1"], [b"extra"]) == made
+    assert engine._direct_key(second, "tool", ["source-2"], [b"extra"]) == keys.direct_key(fresh, "tool", ["source-2"], [b"extra"]) != made
+    assert engine._direct_key(second, "other tool", ["source-1"], [b"extra"]) != made
+    assert len(first.direct_keys) == 3

@@ -187,7 +187,7 @@ class Engine:
             extras.append(b"\0file\0%s\0%s" % (inv.logical(path).encode("utf-8", "surrogateescape"),
                                                  _content_or_absence(self.hashes, os.path.join(inv.cwd, path)).encode()))
         k = _Keys(identity=identity, extras=extras, direct="", source_hashes=source_hashes)
-        k.direct = keys.direct_key(inv, identity, source_hashes, extras)
+        k.direct = _direct_key(inv, identity, source_hashes, extras)
         tried = None
         if self.config.direct:
             # A manifest held in memory first: any entry that matches the files now is
@@ -661,6 +661,21 @@ def _create_temporary(directory: str) -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name in {directory}")
+
+
+def _direct_key(inv: Invocation, identity: str, source_hashes: list[str], extras: list[bytes]) -> str:
+    """keys.direct_key, made once per kept classification and inputs (plans.py)."""
+    made = inv.direct_keys
+    if made is None:
+        return keys.direct_key(inv, identity, source_hashes, extras)
+    inputs = (identity, tuple(source_hashes), tuple(extras))
+    key = made.get(inputs)
+    if key is None:
+        key = keys.direct_key(inv, identity, source_hashes, extras)
+        if len(made) >= 8:
+            made.clear()  # a source edited again and again: only its latest keys matter
+        made[inputs] = key
+    return key
 
 
 def _action(inv: Invocation) -> str:

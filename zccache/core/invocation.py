@@ -133,6 +133,10 @@ class Invocation:
     optional: frozenset[str] = frozenset()
     # The output streams a hit replays (and the store keeps); a miss shows both.
     streams: frozenset[str] = frozenset({"stdout", "stderr"})
+    # Direct keys already made from this Invocation's fields, by (tool identity,
+    # source hashes, extras): shared by the copies of one classification the daemon
+    # keeps (plans.py), whose key fields are the same; None where nothing is kept.
+    direct_keys: dict[tuple, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def command(self) -> list[str]:

@@ -55,6 +55,7 @@ class Plans:
         if any(a.startswith("@") for a in argv[1:]):
             return  # the response file's words are read every time
         kept = _copy(found)
+        kept.direct_keys = {}
         with self._lock:
             if len(self._kept) >= _LIMIT:
                 self._kept.clear()
