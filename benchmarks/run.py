@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import stat
 import statistics
 import subprocess
@@ -119,6 +120,23 @@ class Tool:
         cmds = {"zccache": ["stop"], "zccache-py": ["stop"], "sccache": ["--stop-server"], "zccache-rs": ["stop"]}
         if self.name in cmds:
             run_env([self.launcher, *cmds[self.name]], self.env)
+        self._end_leftovers()
+
+    def _end_leftovers(self) -> None:
+        """A server its stop command did not reach, named by this tool's cache dir (the
+        Rust zccache's daemons outlived its `stop` and piled up across runs, waking
+        beside the next runs' hits): ended, so that no run leaves one behind."""
+        if self.cache is None or not Path("/proc").is_dir():
+            return
+        mark = (str(self.cache) + os.sep).encode()  # cache-zccache/ is not cache-zccache-rs/
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                if mark in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGTERM)
+            except (OSError, ValueError):
+                continue  # gone meanwhile, or not ours to end
 
     def cache_sizes(self) -> dict[str, int] | None:
         """Three measures of the cache directory a moment after a build, its server or
