@@ -578,8 +578,8 @@ def _write_atomic(path: str, data: bytes, umask: int | None = None, executable: 
     it its name, so a reader (or a crash) never sees half an object; the mode is the
     compiler's.
 
-    The old file is unlinked before the rename, as the assembler does before it
-    writes: on ext4 a rename over an existing file forces the new data out to disk
+    The old file is unlinked before the new one is given its name, as the assembler
+    does before it writes: on ext4 a rename over an existing file forces the new data out to disk
     (auto_da_alloc), which made this write four times slower than the compile's own."""
     directory = os.path.dirname(path) or "."
     mode = (0o777 if executable else 0o666) & ~(_umask() if umask is None else umask)

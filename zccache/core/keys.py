@@ -12,7 +12,7 @@ from zccache.core.hashing import Hasher
 from zccache.core.invocation import Invocation
 
 # v2: manifest entries keep paths below the cwd and the base dir relative to them
-# (Invocation.places); a v1 entry's shadow probes name the place it was made in.
+# (manifest.Places); a v1 entry's shadow probes name the place it was made in.
 _DIRECT = "zccache-direct-v2"
 _PREPROCESSED = "zccache-preprocessed-v1"
 _RESULT = "zccache-result-v1"

@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from zccache.core.config import Config
 from zccache.core.engine import Engine
 from zccache.core.invocation import Batch, Invocation, Outcome, Passthrough
-from zccache.core.plans import Plans
 from zccache.core.settings_file import with_file
+
+if TYPE_CHECKING:
+    from zccache.core.plans import Plans  # the daemon's; the in-process path has none
 
 
 @dataclass(frozen=True)
